@@ -62,7 +62,7 @@ size_t gh_reader_remaining(const struct gh_reader *r)
 gh_err gh_reader_bytes(struct gh_reader *r, size_t n, struct gh_slice *out)
 {
     GH_ENSURE(n <= r->len - r->pos, GH_ERR_TRUNCATED);
-    out->ptr = r->data + r->pos;
+    out->ptr = r->data ? r->data + r->pos : NULL;
     out->len = n;
     r->pos += n;
     return GH_OK;
@@ -70,7 +70,7 @@ gh_err gh_reader_bytes(struct gh_reader *r, size_t n, struct gh_slice *out)
 
 struct gh_slice gh_reader_rest(struct gh_reader *r)
 {
-    struct gh_slice s = {r->data + r->pos, r->len - r->pos};
+    struct gh_slice s = {r->data ? r->data + r->pos : NULL, r->len - r->pos};
     r->pos = r->len;
     return s;
 }

@@ -77,11 +77,13 @@ enum gh_err_category {
     X(BAD_CONNSTR, 514, PROTOCOL, "malformed connection string")               \
     X(BAD_USERNAME, 515, PROTOCOL, "malformed MQTT user name")                 \
     X(BAD_JSON, 516, PROTOCOL, "malformed JSON")                               \
+    X(BAD_PROTOCOL_LEVEL, 517, PROTOCOL, "unacceptable protocol level")        \
     /* limit */                                                                \
     X(TOO_LARGE, 600, LIMIT, "size limit exceeded")                            \
     X(NOBUFS, 601, LIMIT, "output buffer too small")                           \
     X(NOMEM, 602, LIMIT, "out of memory")                                      \
     X(TOO_MANY, 603, LIMIT, "count limit exceeded")                            \
+    X(QUEUE_FULL, 604, LIMIT, "queue is full")                                 \
     /* auth */                                                                 \
     X(AUTH, 700, AUTH, "authentication failed")                                \
     X(EXPIRED, 701, AUTH, "credential expired")                                \
@@ -89,9 +91,12 @@ enum gh_err_category {
     X(BAD_PASSWORD, 703, AUTH, "wrong password or passphrase")                 \
     X(CERT_VERIFY, 704, AUTH, "certificate verification failed")               \
     X(KEY_MISMATCH, 705, AUTH, "private key does not match certificate")       \
+    X(NOT_CA, 706, AUTH, "certificate is not a CA certificate")                \
+    X(BAD_SIGNATURE, 707, AUTH, "signature does not verify")                   \
     /* not found / conflict */                                                 \
     X(NOT_FOUND, 800, NOT_FOUND, "not found")                                  \
     X(CONFLICT, 900, CONFLICT, "already exists or was changed")                \
+    X(ETAG_MISMATCH, 901, CONFLICT, "etag does not match")                     \
     /* internal */                                                             \
     X(INTERNAL, 7000, INTERNAL, "internal error")
 

@@ -34,7 +34,8 @@ void gh_log_set_fd(int fd);
 /* Write one event. fmt produces the key=value context (may be NULL). */
 void gh_log(enum gh_log_level level, const char *event, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-void gh_logv(enum gh_log_level level, const char *event, const char *fmt, va_list ap);
+void gh_logv(enum gh_log_level level, const char *event, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
 
 #define gh_log_debug(ev, ...) gh_log(GH_LOG_DEBUG, ev, __VA_ARGS__)
 #define gh_log_info(ev, ...) gh_log(GH_LOG_INFO, ev, __VA_ARGS__)
