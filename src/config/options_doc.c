@@ -1,0 +1,56 @@
+/* Documentation generated from an option table (Markdown). */
+#include <stdio.h>
+#include <string.h>
+
+#include "config/options_internal.h"
+
+/* Capacity of one rendered cell. */
+#define CELL_MAX 512u
+
+/* Text for a table cell: '|' escaped, line breaks as spaces. */
+static char *cell(const char *s, char *out, size_t cap)
+{
+    size_t o = 0;
+    for (; s && *s && o + 3 < cap; s++) {
+        if (*s == '|') out[o++] = '\\';
+        out[o++] = (*s == '\n' || *s == '\r') ? ' ' : *s;
+    }
+    out[o] = '\0';
+    return out;
+}
+
+static char *default_cell(const struct gh_option *o, char *out, size_t cap)
+{
+    char c[CELL_MAX];
+    if (o->required)
+        snprintf(out, cap, "(required)");
+    else if (o->secret)
+        snprintf(out, cap, "(secret)");
+    else if (o->type == GH_OPT_TABLE_MAP)
+        snprintf(out, cap, "(empty)");
+    else if (o->default_text == NULL || (o->default_text[0] == '\0' && o->type != GH_OPT_STRING))
+        snprintf(out, cap, "(none)");
+    else
+        snprintf(out, cap, "`%s`", cell(o->default_text, c, sizeof c));
+    return out;
+}
+
+gh_err gh_options_print_markdown(const struct gh_option *table, size_t n, FILE *f)
+{
+    fprintf(f, "| Option | Type | Default | Range | Reloadable | Description |\n");
+    fprintf(f, "|---|---|---|---|---|---|\n");
+    for (size_t i = 0; i < n; i++) {
+        const struct gh_option *o = &table[i];
+        char def[CELL_MAX], range[CELL_MAX], rc[CELL_MAX], doc[CELL_MAX];
+        if (o->type == GH_OPT_ENUM || o->type == GH_OPT_STRING || o->type == GH_OPT_STRING_ARRAY ||
+            o->type == GH_OPT_INT || o->type == GH_OPT_DURATION || o->type == GH_OPT_SIZE)
+            opt_range(o, range, sizeof range);
+        else
+            snprintf(range, sizeof range, "-");
+        fprintf(f, "| `%s` | %s | %s | %s | %s | %s |\n", o->name, opt_type_name(o->type),
+                default_cell(o, def, sizeof def), cell(range, rc, sizeof rc),
+                o->reloadable ? "yes" : "no", cell(o->doc, doc, sizeof doc));
+    }
+    fflush(f);
+    return ferror(f) ? GH_ERR_IO : GH_OK;
+}
