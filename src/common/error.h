@@ -78,6 +78,7 @@ enum gh_err_category {
     X(BAD_USERNAME, 515, PROTOCOL, "malformed MQTT user name")                 \
     X(BAD_JSON, 516, PROTOCOL, "malformed JSON")                               \
     X(BAD_PROTOCOL_LEVEL, 517, PROTOCOL, "unacceptable protocol level")        \
+    X(UNSUPPORTED, 518, PROTOCOL, "protocol feature not supported")            \
     /* limit */                                                                \
     X(TOO_LARGE, 600, LIMIT, "size limit exceeded")                            \
     X(NOBUFS, 601, LIMIT, "output buffer too small")                           \
