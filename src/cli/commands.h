@@ -3,6 +3,9 @@
 #ifndef GH_CLI_COMMANDS_H
 #define GH_CLI_COMMANDS_H
 
-#define GH_CLI_PKI NULL /* bring-up: replaced by gh_pki_cli_main from pki/pki_cli.h */
+#include "hub/hub_cli.h"
+#include "pki/pki_cli.h"
+#define GH_CLI_PKI gh_pki_cli_main
+#define GH_CLI_HUB gh_hub_cli_main
 
 #endif

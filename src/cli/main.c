@@ -1,4 +1,5 @@
 /* gatehouse: one binary, one subcommand per part. */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -12,7 +13,8 @@ struct command {
 };
 
 static const struct command commands[] = {
-    {"hub", "run the IoT Hub-compatible hub with its provisioning service", NULL},
+    {"hub", "run the IoT Hub-compatible hub (device MQTT endpoint, registry, service API)",
+     GH_CLI_HUB},
     {"edge", "run and manage the transparent gateway (config.toml)", NULL},
     {"pki", "make and inspect certificates: root, edge and tenant CAs, servers, devices", GH_CLI_PKI},
     {"device", "manage device identities in a hub", NULL},
@@ -45,6 +47,9 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
+    /* OpenSSL and libevent write to sockets with write(2): a peer that went
+     * away must give EPIPE, not kill the process. */
+    signal(SIGPIPE, SIG_IGN);
     if (argc < 2 || strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0 ||
         strcmp(argv[1], "-h") == 0) {
         usage(stdout);

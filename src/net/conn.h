@@ -184,7 +184,8 @@ enum gh_conn_cert_status {
 };
 /* Status of the peer's certificate. For server connections it is verified
  * against the listener's client-CA bundle (without one, no certificate is
- * requested: NONE). Client connections only open with a TRUSTED server.
+ * requested: NONE, unless the server config sets request_client_cert: then
+ * a presented certificate is UNTRUSTED and the caller verifies it). Client connections only open with a TRUSTED server.
  * *detail (if detail is not NULL) receives "ok", "no certificate" or
  * OpenSSL's verification error ("self-signed certificate", ...). */
 enum gh_conn_cert_status gh_conn_peer_cert_status(const struct gh_conn *c, const char **detail);

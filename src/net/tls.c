@@ -70,8 +70,8 @@ static int verify_record_only(int ok, X509_STORE_CTX *x)
     return 1;
 }
 
-static gh_err server_ctx_new(const struct gh_tls_identity *id, X509_STORE *ca, SSL_CTX **out,
-                             char *d, size_t cap)
+static gh_err server_ctx_new(const struct gh_tls_identity *id, X509_STORE *ca, bool request,
+                             SSL_CTX **out, char *d, size_t cap)
 {
     SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
     if (!ctx) return GH_ERR_NOMEM;
@@ -87,6 +87,8 @@ static gh_err server_ctx_new(const struct gh_tls_identity *id, X509_STORE *ca, S
             rc = GH_ERR_NOMEM;
             goto out;
         }
+        SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, verify_record_only);
+    } else if (request) {
         SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, verify_record_only);
     } else {
         SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
@@ -205,10 +207,10 @@ static gh_err gen_build(const struct gh_tls_server_config *cfg, SSL_CTX **out, c
             goto out;
         }
         g->n = i + 1;
-        rc = server_ctx_new(&cfg->sni[i].id, ca, &g->sni[i].ctx, d, cap);
+        rc = server_ctx_new(&cfg->sni[i].id, ca, cfg->request_client_cert, &g->sni[i].ctx, d, cap);
         if (rc != GH_OK) goto out;
     }
-    rc = server_ctx_new(&cfg->default_id, ca, &def, d, cap);
+    rc = server_ctx_new(&cfg->default_id, ca, cfg->request_client_cert, &def, d, cap);
     if (rc != GH_OK) goto out;
     if (SSL_CTX_set_ex_data(def, gen_idx, g) != 1) {
         rc = GH_ERR_NOMEM;

@@ -55,6 +55,7 @@
 #ifndef GH_NET_TLS_H
 #define GH_NET_TLS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "common/error.h"
@@ -93,7 +94,12 @@ struct gh_tls_server_config {
     struct gh_tls_identity default_id;  /* used when SNI is absent or unknown */
     const struct gh_tls_sni_entry *sni; /* may be NULL when sni_count is 0 */
     size_t sni_count;                   /* at most GH_TLS_SNI_MAX */
-    const char *client_ca_file;         /* NULL: no client certificate requested */
+    const char *client_ca_file;         /* NULL: no client certificate requested... */
+    /* ...unless this is set: request a client certificate without a CA
+     * bundle; the layer above verifies it itself (the hub checks
+     * thumbprints and its registered CAs). The connection's status is then
+     * GH_CONN_CERT_UNTRUSTED whenever a certificate was presented. */
+    bool request_client_cert;
 };
 
 struct gh_tls_client_config {

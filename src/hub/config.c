@@ -1,0 +1,200 @@
+#include "hub/config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "config/options.h"
+
+#define F(m) GH_OPTION_FIELD(struct gh_hub_config, m)
+
+/* Same order as enum gh_log_level. */
+static const char *const log_levels[] = {"debug", "info", "warn", "error", NULL};
+
+static const struct gh_option options[] = {
+    {.name = "hostname",
+     .type = GH_OPT_STRING,
+     .min = 3,
+     .default_text = "hub.gatehouse.test",
+     .doc = "host name devices dial; must contain a dot (SDKs split it at the first dot); the "
+            "server certificate is issued for it",
+     F(hostname)},
+    {.name = "data_dir",
+     .type = GH_OPT_STRING,
+     .min = 1,
+     .default_text = "/var/lib/gatehouse/hub",
+     .doc = "directory for the SQLite database, the issued server certificate and the service "
+            "connection string (created 0700)",
+     F(data_dir)},
+    {.name = "log.level",
+     .type = GH_OPT_ENUM,
+     .default_text = "info",
+     .reloadable = true,
+     .values = log_levels,
+     .doc = "least severe level logged",
+     F(log_level)},
+    {.name = "listen.address",
+     .type = GH_OPT_STRING,
+     .min = 1,
+     .default_text = "0.0.0.0",
+     .doc = "IPv4 or IPv6 address the MQTT and HTTPS listeners bind",
+     F(listen_address)},
+    {.name = "listen.mqtt_port",
+     .type = GH_OPT_INT,
+     .min = 0,
+     .max = 65535,
+     .default_text = "8883",
+     .doc = "MQTT over TLS port (the SDKs dial 8883)",
+     F(mqtt_port)},
+    {.name = "listen.https_port",
+     .type = GH_OPT_INT,
+     .min = 0,
+     .max = 65535,
+     .default_text = "443",
+     .doc = "HTTPS port of the service REST API (the SDKs dial 443)",
+     F(https_port)},
+    {.name = "tls.cert",
+     .type = GH_OPT_STRING,
+     .doc = "server certificate chain (PEM, leaf first); with tls.key, used instead of issuing one",
+     F(tls_cert)},
+    {.name = "tls.key", .type = GH_OPT_STRING, .doc = "private key of tls.cert (PEM)", F(tls_key)},
+    {.name = "tls.ca_cert",
+     .type = GH_OPT_STRING,
+     .doc = "CA certificate the hub issues its own server certificate from when tls.cert is not "
+            "set (e.g. from gatehouse pki init-root)",
+     F(tls_ca_cert)},
+    {.name = "tls.ca_key",
+     .type = GH_OPT_STRING,
+     .doc = "private key of tls.ca_cert (PEM)",
+     F(tls_ca_key)},
+    {.name = "tls.ca_key_password_file",
+     .type = GH_OPT_STRING,
+     .doc = "file holding the password of an encrypted tls.ca_key",
+     F(tls_ca_key_password_file)},
+    {.name = "tls.server_cert_days",
+     .type = GH_OPT_INT,
+     .min = 1,
+     .max = 3650,
+     .default_text = "365",
+     .doc = "validity of an issued server certificate, in days",
+     F(tls_server_cert_days)},
+    {.name = "limits.max_connections",
+     .type = GH_OPT_INT,
+     .min = 1,
+     .max = 1000000,
+     .default_text = "20000",
+     .doc = "device connections (MQTT) open at once",
+     F(max_connections)},
+    {.name = "limits.max_message_size",
+     .type = GH_OPT_SIZE,
+     .min = 1024,
+     .max = 1048576,
+     .default_text = "256KiB",
+     .doc = "largest telemetry message: body + system property values + application property "
+            "names and values (PROTOCOL.md 1.5 item 9); larger ones close the connection",
+     F(max_message_size)},
+    {.name = "limits.max_connect_size",
+     .type = GH_OPT_SIZE,
+     .min = 64,
+     .max = 65536,
+     .default_text = "8KiB",
+     .doc = "largest CONNECT packet accepted before authentication",
+     F(max_connect_size)},
+    {.name = "limits.max_pending_handshakes",
+     .type = GH_OPT_INT,
+     .min = 1,
+     .max = 100000,
+     .default_text = "256",
+     .doc = "TLS handshakes in progress at once per listener",
+     F(max_pending_connects)},
+    {.name = "limits.handshake_timeout",
+     .type = GH_OPT_DURATION,
+     .min = 1,
+     .max = 300,
+     .default_text = "10s",
+     .doc = "time allowed for TLS handshake plus MQTT CONNECT",
+     F(handshake_timeout)},
+    {.name = "auth.sas_clock_skew",
+     .type = GH_OPT_DURATION,
+     .min = 0,
+     .max = 3600,
+     .default_text = "5m",
+     .doc = "SAS tokens are accepted until expiry + this skew",
+     F(sas_skew)},
+    {.name = "mqtt.max_keepalive",
+     .type = GH_OPT_DURATION,
+     .min = 10,
+     .max = 1767,
+     .default_text = "1767s",
+     .doc = "keep-alive used when a client asks for 0 or more than this (IoT Hub caps at 1767 s)",
+     F(keepalive_max)},
+    {.name = "telemetry.max_age",
+     .type = GH_OPT_DURATION,
+     .min = 60,
+     .max = 315360000,
+     .default_text = "7d",
+     .reloadable = true,
+     .doc = "telemetry older than this is deleted from the built-in endpoint",
+     F(telemetry_max_age)},
+    {.name = "telemetry.max_bytes",
+     .type = GH_OPT_SIZE,
+     .min = 1048576,
+     .max = INT64_C(1099511627776),
+     .default_text = "1GiB",
+     .reloadable = true,
+     .doc = "the built-in endpoint keeps at most this many bytes, deleting the oldest first",
+     F(telemetry_max_bytes)},
+    {.name = "c2d.default_ttl",
+     .type = GH_OPT_DURATION,
+     .min = 60,
+     .max = 172800,
+     .default_text = "1h",
+     .doc = "time-to-live of cloud-to-device messages sent without one",
+     F(c2d_default_ttl)},
+};
+
+#define NOPTIONS (sizeof options / sizeof options[0])
+
+gh_err gh_hub_config_load(const char *path, struct gh_hub_config *cfg, struct gh_toml_error *err)
+{
+    struct gh_toml_doc *doc = NULL;
+    gh_err rc;
+    memset(cfg, 0, sizeof *cfg);
+    if (path) {
+        rc = gh_toml_parse_file(path, &doc, err);
+        if (rc != GH_OK) return rc;
+    }
+    rc = gh_options_apply(options, NOPTIONS, cfg, doc, err);
+    gh_options_cleanup(options, NOPTIONS, cfg);
+    gh_toml_free(doc);
+    return rc;
+}
+
+gh_err gh_hub_config_validate(const struct gh_hub_config *cfg, char *errbuf, size_t errlen)
+{
+    if (!strchr(cfg->hostname, '.')) {
+        snprintf(errbuf, errlen,
+                 "hostname '%s' has no dot: the Azure IoT SDKs refuse such hub names; use e.g. "
+                 "hub.example.test",
+                 cfg->hostname);
+        return GH_ERR_CONFIG_VALUE;
+    }
+    if ((cfg->tls_cert[0] != '\0') != (cfg->tls_key[0] != '\0')) {
+        snprintf(errbuf, errlen, "tls.cert and tls.key must be given together");
+        return GH_ERR_CONFIG_VALUE;
+    }
+    if ((cfg->tls_ca_cert[0] != '\0') != (cfg->tls_ca_key[0] != '\0')) {
+        snprintf(errbuf, errlen, "tls.ca_cert and tls.ca_key must be given together");
+        return GH_ERR_CONFIG_VALUE;
+    }
+    if (cfg->mqtt_port != 0 && cfg->mqtt_port == cfg->https_port) {
+        snprintf(errbuf, errlen, "listen.mqtt_port and listen.https_port are both %lld",
+                 (long long)cfg->mqtt_port);
+        return GH_ERR_CONFIG_VALUE;
+    }
+    return GH_OK;
+}
+
+gh_err gh_hub_config_print_doc(FILE *f)
+{
+    return gh_options_print_markdown(options, NOPTIONS, f);
+}

@@ -1,0 +1,430 @@
+/* The hub daemon's core: start-up, the event loop, telemetry group commit,
+ * housekeeping and shutdown. */
+#include "hub/hub.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <openssl/pem.h>
+
+#include "common/log.h"
+#include "hub/rest.h"
+#include "hub/server_cert.h"
+#include "hub/session.h"
+#include "hub/store.h"
+#include "iothub/crypto.h"
+#include "net/listener.h"
+#include "net/tls.h"
+
+struct batch_entry {
+    struct gh_hub_session *s; /* NULL: no PUBACK (QoS 0, Will, or session gone) */
+    uint16_t pid;
+    char device_id[GH_IDENTITY_ID_MAX + 1];
+    char module_id[GH_IDENTITY_ID_MAX + 1];
+    int64_t enqueued_ms;
+    json_t *props;
+    uint8_t *body;
+    size_t body_len;
+};
+
+struct gh_hub {
+    struct gh_hub_config cfg;
+    struct event_base *base;
+    struct gh_store *store;
+    struct gh_tls_server *tls;
+    struct gh_listener *mqtt;
+    struct gh_hub_rest *rest;
+    struct gh_hub_sessions *sessions;
+    struct event *sigterm, *sigint, *tick, *commit;
+    unsigned ticks;
+    X509_STORE *ca_store;
+    bool ca_loaded;
+    struct batch_entry *batch;
+    size_t nbatch;
+    struct gh_hub_methods *methods;
+};
+
+struct gh_hub_sessions *gh_hub_sessions(struct gh_hub *hub);
+struct gh_hub_sessions *gh_hub_sessions(struct gh_hub *hub)
+{
+    return hub->sessions;
+}
+
+const struct gh_hub_config *gh_hub_config(const struct gh_hub *hub)
+{
+    return &hub->cfg;
+}
+
+struct event_base *gh_hub_base(struct gh_hub *hub)
+{
+    return hub->base;
+}
+
+struct gh_store *gh_hub_store(struct gh_hub *hub)
+{
+    return hub->store;
+}
+
+int64_t gh_hub_now_ms(void)
+{
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
+
+/* ---- CA trust store for certificateAuthority devices ------------------ */
+
+void gh_hub_ca_changed(struct gh_hub *hub)
+{
+    X509_STORE_free(hub->ca_store);
+    hub->ca_store = NULL;
+    hub->ca_loaded = false;
+}
+
+X509_STORE *gh_hub_ca_store(struct gh_hub *hub)
+{
+    if (hub->ca_loaded) return hub->ca_store;
+    hub->ca_loaded = true;
+    struct gh_ca_record recs[64];
+    size_t n = 0;
+    if (gh_store_ca_list(hub->store, recs, 64, &n) != GH_OK) return NULL;
+    X509_STORE *st = NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (!recs[i].verified) continue;
+        char *pem = NULL;
+        size_t len = 0;
+        struct gh_ca_record rec;
+        if (gh_store_ca_get(hub->store, recs[i].name, &rec, &pem, &len) != GH_OK) continue;
+        BIO *b = BIO_new_mem_buf(pem, (int)len);
+        X509 *x = b ? PEM_read_bio_X509(b, NULL, NULL, NULL) : NULL;
+        BIO_free(b);
+        free(pem);
+        if (!x) continue;
+        if (!st) st = X509_STORE_new();
+        if (st) X509_STORE_add_cert(st, x);
+        X509_free(x);
+    }
+    hub->ca_store = st;
+    return st;
+}
+
+/* ---- telemetry group commit ------------------------------------------- */
+
+static void batch_clear(struct gh_hub *hub)
+{
+    for (size_t i = 0; i < hub->nbatch; i++) {
+        json_decref(hub->batch[i].props);
+        free(hub->batch[i].body);
+        if (hub->batch[i].s) gh_hub_session_batch_ref(hub->batch[i].s, -1);
+    }
+    hub->nbatch = 0;
+}
+
+static void batch_commit(struct gh_hub *hub)
+{
+    if (hub->nbatch == 0) return;
+    struct gh_telemetry_in in[GH_HUB_BATCH_MAX];
+    for (size_t i = 0; i < hub->nbatch; i++) {
+        struct batch_entry *e = &hub->batch[i];
+        in[i] = (struct gh_telemetry_in){e->device_id, e->module_id, e->enqueued_ms,
+                                         e->props,     e->body,      e->body_len};
+    }
+    gh_err rc = gh_store_telemetry_append_batch(hub->store, in, hub->nbatch, NULL);
+    /* Detach the entries first: acking may close sessions. */
+    size_t n = hub->nbatch;
+    struct gh_hub_session *done[GH_HUB_BATCH_MAX];
+    uint16_t pids[GH_HUB_BATCH_MAX];
+    size_t nd = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (hub->batch[i].s) {
+            done[nd] = hub->batch[i].s;
+            pids[nd++] = hub->batch[i].pid;
+        }
+    }
+    batch_clear(hub);
+    if (rc != GH_OK)
+        gh_log_error("hub.telemetry.commit", "messages=%zu err=%s detail=\"%s\"", n, gh_err_str(rc),
+                     gh_store_errmsg(hub->store));
+    if (rc == GH_OK && hub->sessions) gh_hub_service_committed(hub->sessions);
+    for (size_t i = 0; i < nd; i++) {
+        /* A failed commit closes the sender: nothing was acknowledged, so
+         * the device resends after reconnecting. */
+        if (rc == GH_OK)
+            gh_hub_session_ack(done[i], pids[i]);
+        else
+            gh_hub_session_fail(done[i], rc);
+    }
+}
+
+static void on_commit(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd, (void)what;
+    batch_commit(arg);
+}
+
+gh_err gh_hub_batch_add(struct gh_hub *hub, struct gh_hub_session *s, uint16_t pid, uint8_t qos,
+                        const char *device_id, const char *module_id, int64_t enqueued_ms,
+                        json_t *props, const uint8_t *body, size_t body_len)
+{
+    if (hub->nbatch == GH_HUB_BATCH_MAX) batch_commit(hub);
+    uint8_t *copy = malloc(body_len ? body_len : 1);
+    if (!copy) {
+        json_decref(props);
+        return GH_ERR_NOMEM;
+    }
+    if (body_len) memcpy(copy, body, body_len);
+    struct batch_entry *e = &hub->batch[hub->nbatch++];
+    e->s = (qos == 1) ? s : NULL;
+    e->pid = pid;
+    snprintf(e->device_id, sizeof e->device_id, "%s", device_id);
+    snprintf(e->module_id, sizeof e->module_id, "%s", module_id ? module_id : "");
+    e->enqueued_ms = enqueued_ms;
+    e->props = props;
+    e->body = copy;
+    e->body_len = body_len;
+    if (e->s) gh_hub_session_batch_ref(e->s, +1);
+    /* Runs after every read callback of this loop iteration (lower priority). */
+    event_active(hub->commit, EV_TIMEOUT, 0);
+    return GH_OK;
+}
+
+void gh_hub_batch_forget(struct gh_hub *hub, struct gh_hub_session *s)
+{
+    for (size_t i = 0; i < hub->nbatch; i++) {
+        if (hub->batch[i].s == s) {
+            hub->batch[i].s = NULL;
+            gh_hub_session_batch_ref(s, -1);
+        }
+    }
+}
+
+/* ---- start-up ------------------------------------------------------------ */
+
+static gh_err mkdir_private(const char *dir, char *errbuf, size_t errlen)
+{
+    if (mkdir(dir, 0700) == 0 || errno == EEXIST) return GH_OK;
+    snprintf(errbuf, errlen, "cannot create data directory %s: %s", dir, strerror(errno));
+    return errno == EACCES ? GH_ERR_PERM : GH_ERR_IO;
+}
+
+/* Write <data_dir>/service-connection-string (0600) for the iothubowner
+ * policy: the CLI reads it, and the operator is told where it is. */
+static gh_err write_connection_string(struct gh_hub *hub, char *path, size_t cap)
+{
+    struct gh_policy pol;
+    GH_GUARD(gh_store_policy_get(hub->store, "iothubowner", &pol));
+    snprintf(path, cap, "%s/service-connection-string", hub->cfg.data_dir);
+    char tmp[GH_HUB_PATH_MAX + 64];
+    if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp", path) >= sizeof tmp) return GH_ERR_TOO_LARGE;
+    char text[512];
+    int n = snprintf(text, sizeof text,
+                     "HostName=%s;SharedAccessKeyName=iothubowner;"
+                     "SharedAccessKey=%s\n",
+                     hub->cfg.hostname, pol.primary_key);
+    gh_policy_wipe(&pol);
+    gh_err rc = GH_OK;
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0 || write(fd, text, (size_t)n) != n || fsync(fd) != 0 || rename(tmp, path) != 0)
+        rc = GH_ERR_IO;
+    if (fd >= 0) close(fd);
+    gh_secure_zero(text, sizeof text);
+    return rc;
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+    (void)what;
+    gh_log_info("hub.signal", "signal=%d action=shutdown", (int)sig);
+    gh_hub_stop(arg);
+}
+
+static void on_tick(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd, (void)what;
+    struct gh_hub *hub = arg;
+    int64_t now = gh_hub_now_ms();
+    gh_hub_sessions_tick(hub->sessions, now);
+    if (++hub->ticks % GH_HUB_RETAIN_TICKS == 0) {
+        struct gh_retention_result r;
+        gh_err rc = gh_store_telemetry_retain(hub->store, hub->cfg.telemetry_max_age * 1000,
+                                              (uint64_t)hub->cfg.telemetry_max_bytes, &r);
+        if (rc != GH_OK)
+            gh_log_error("hub.retention", "err=%s", gh_err_str(rc));
+        else if (r.by_age || r.by_bytes)
+            gh_log_info("hub.retention", "deleted_by_age=%llu deleted_by_bytes=%llu",
+                        (unsigned long long)r.by_age, (unsigned long long)r.by_bytes);
+    }
+}
+
+static void on_mqtt_accept(struct gh_listener *l, struct gh_conn *c, void *user)
+{
+    (void)l;
+    struct gh_hub *hub = user;
+    gh_hub_session_accept(hub->sessions, c);
+}
+
+static gh_err listen_on(struct gh_hub *hub, int64_t port, gh_listener_accept_fn fn,
+                        struct gh_listener **out, char *errbuf, size_t errlen)
+{
+    char addr[GH_HUB_ADDR_MAX + 16];
+    if (strchr(hub->cfg.listen_address, ':'))
+        snprintf(addr, sizeof addr, "[%s]:%lld", hub->cfg.listen_address, (long long)port);
+    else
+        snprintf(addr, sizeof addr, "%s:%lld", hub->cfg.listen_address, (long long)port);
+    struct gh_listener_options o = {0};
+    o.max_conns = (unsigned)hub->cfg.max_connections;
+    o.max_handshakes = (unsigned)hub->cfg.max_pending_connects;
+    o.handshake_timeout_ms = (unsigned)hub->cfg.handshake_timeout * 1000;
+    /* A whole packet must fit in the input buffer. */
+    o.limits.in_max = (size_t)hub->cfg.max_message_size + 128 * 1024;
+    o.limits.out_high = 1024 * 1024;
+    o.limits.out_low = 256 * 1024;
+    char detail[GH_TLS_DETAIL_MAX] = "";
+    gh_err rc = gh_listener_new(hub->base, addr, hub->tls, &o, fn, hub, out, detail, sizeof detail);
+    if (rc != GH_OK) snprintf(errbuf, errlen, "cannot listen on %s: %s", addr, detail);
+    return rc;
+}
+
+gh_err gh_hub_new(const struct gh_hub_config *cfg, struct gh_hub **out, char *errbuf, size_t errlen)
+{
+    gh_err rc;
+    struct gh_hub *hub = calloc(1, sizeof *hub);
+    GH_ENSURE(hub, GH_ERR_NOMEM);
+    hub->cfg = *cfg;
+    hub->batch = calloc(GH_HUB_BATCH_MAX, sizeof *hub->batch);
+    struct event_config *ec = event_config_new();
+    hub->base = ec ? event_base_new_with_config(ec) : NULL;
+    event_config_free(ec);
+    if (!hub->batch || !hub->base || event_base_priority_init(hub->base, 3) != 0) {
+        rc = GH_ERR_NOMEM;
+        goto fail;
+    }
+    if ((rc = mkdir_private(cfg->data_dir, errbuf, errlen)) != GH_OK) goto fail;
+    char dberr[GH_STORE_ERR_MAX] = "";
+    if ((rc = gh_store_open(cfg->data_dir, &hub->store, dberr, sizeof dberr)) != GH_OK) {
+        snprintf(errbuf, errlen, "cannot open the database in %s: %s", cfg->data_dir, dberr);
+        goto fail;
+    }
+    unsigned created = 0;
+    uint64_t stale = 0;
+    if ((rc = gh_store_ensure_default_policies(hub->store, &created)) != GH_OK ||
+        (rc = gh_store_reset_connections(hub->store, &stale)) != GH_OK) {
+        snprintf(errbuf, errlen, "database: %s", gh_store_errmsg(hub->store));
+        goto fail;
+    }
+    char cs_path[GH_HUB_PATH_MAX + 32];
+    if ((rc = write_connection_string(hub, cs_path, sizeof cs_path)) != GH_OK) {
+        snprintf(errbuf, errlen, "cannot write the service connection string in %s", cfg->data_dir);
+        goto fail;
+    }
+    if (created) gh_log_info("hub.policies.created", "count=%u", created);
+    gh_log_info("hub.service_connection_string", "path=%s policy=iothubowner", cs_path);
+
+    char cert[GH_HUB_PATH_MAX + 32], key[GH_HUB_PATH_MAX + 32];
+    if ((rc = gh_hub_server_cert(cfg, cert, key, sizeof cert, errbuf, errlen)) != GH_OK) goto fail;
+    struct gh_tls_server_config tc = {.default_id = {.cert_file = cert, .key_file = key}};
+    /* Client certificates are requested (X.509 devices) and verified by the
+     * hub itself (thumbprints, registered CAs), so no client-CA bundle here:
+     * the transport only records what was presented. */
+    char detail[GH_TLS_DETAIL_MAX] = "";
+    tc.request_client_cert = true;
+    if ((rc = gh_tls_server_new(&tc, &hub->tls, detail, sizeof detail)) != GH_OK) {
+        snprintf(errbuf, errlen, "TLS: %s", detail);
+        goto fail;
+    }
+    if ((rc = gh_hub_sessions_new(hub, &hub->sessions)) != GH_OK) goto fail;
+    if ((rc = gh_hub_methods_new(hub, &hub->methods)) != GH_OK) goto fail;
+    if ((rc = listen_on(hub, cfg->mqtt_port, on_mqtt_accept, &hub->mqtt, errbuf, errlen)) != GH_OK)
+        goto fail;
+    if ((rc = gh_hub_rest_new(hub, hub->tls, &hub->rest, errbuf, errlen)) != GH_OK) goto fail;
+
+    hub->commit = event_new(hub->base, -1, 0, on_commit, hub);
+    hub->tick = event_new(hub->base, -1, EV_PERSIST, on_tick, hub);
+    hub->sigterm = evsignal_new(hub->base, SIGTERM, on_signal, hub);
+    hub->sigint = evsignal_new(hub->base, SIGINT, on_signal, hub);
+    if (!hub->commit || !hub->tick || !hub->sigterm || !hub->sigint ||
+        event_priority_set(hub->commit, 2) != 0) {
+        rc = GH_ERR_NOMEM;
+        goto fail;
+    }
+    struct timeval tv = {GH_HUB_TICK_MS / 1000, (GH_HUB_TICK_MS % 1000) * 1000};
+    event_add(hub->tick, &tv);
+    event_add(hub->sigterm, NULL);
+    event_add(hub->sigint, NULL);
+    gh_log_info("hub.start", "host=%s mqtt=%s:%u https=%s:%u data=%s", cfg->hostname,
+                cfg->listen_address, gh_listener_port(hub->mqtt), cfg->listen_address,
+                gh_hub_rest_port(hub->rest), cfg->data_dir);
+    *out = hub;
+    return GH_OK;
+fail:
+    gh_hub_free(hub);
+    return rc;
+}
+
+uint16_t gh_hub_mqtt_port(const struct gh_hub *hub)
+{
+    return gh_listener_port(hub->mqtt);
+}
+
+gh_err gh_hub_run(struct gh_hub *hub)
+{
+    int r = event_base_dispatch(hub->base);
+    /* Shutdown: nothing accepted may be lost. */
+    batch_commit(hub);
+    return r < 0 ? GH_ERR_INTERNAL : GH_OK;
+}
+
+void gh_hub_stop(struct gh_hub *hub)
+{
+    gh_listener_free(hub->mqtt);
+    hub->mqtt = NULL;
+    gh_hub_rest_free(hub->rest);
+    hub->rest = NULL;
+    batch_commit(hub);
+    gh_hub_methods_free(hub->methods);
+    hub->methods = NULL;
+    gh_hub_sessions_free(hub->sessions);
+    hub->sessions = NULL;
+    if (hub->tick) event_del(hub->tick);
+    if (hub->sigterm) event_del(hub->sigterm);
+    if (hub->sigint) event_del(hub->sigint);
+    /* The loop ends once the aborted connections have closed. */
+}
+
+void gh_hub_free(struct gh_hub *hub)
+{
+    if (!hub) return;
+    gh_listener_free(hub->mqtt);
+    gh_hub_rest_free(hub->rest);
+    if (hub->batch) batch_commit(hub);
+    gh_hub_methods_free(hub->methods);
+    if (hub->sessions) {
+        gh_hub_sessions_free(hub->sessions);
+        /* Let aborted connections run their on_close. */
+        if (hub->base) event_base_loop(hub->base, EVLOOP_NONBLOCK);
+    }
+    if (hub->commit) event_free(hub->commit);
+    if (hub->tick) event_free(hub->tick);
+    if (hub->sigterm) event_free(hub->sigterm);
+    if (hub->sigint) event_free(hub->sigint);
+    gh_tls_server_free(hub->tls);
+    X509_STORE_free(hub->ca_store);
+    gh_store_close(hub->store);
+    if (hub->base) event_base_free(hub->base);
+    free(hub->batch);
+    free(hub);
+}
+
+struct gh_hub_methods *gh_hub_methods_of(struct gh_hub *hub);
+struct gh_hub_methods *gh_hub_methods_of(struct gh_hub *hub)
+{
+    return hub->methods;
+}

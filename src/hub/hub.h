@@ -1,0 +1,133 @@
+/* gatehouse hub: the daemon's core object and the interface between its
+ * parts (device MQTT endpoint, REST API, store).
+ *
+ * One event loop thread runs everything: listeners, device sessions, the
+ * REST API and the group commit of telemetry. SQLite writes happen on that
+ * thread; a telemetry commit is one transaction (one fsync) for every message
+ * read in the current loop iteration, and PUBACKs go out only after it.
+ *
+ * Process model (docs/hub.md): the hub object is created by gh_hub_new from
+ * a loaded config, run by gh_hub_run until SIGTERM/SIGINT, then freed.
+ */
+#ifndef GH_HUB_HUB_H
+#define GH_HUB_HUB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+#include <openssl/x509_vfy.h>
+
+#include "common/error.h"
+#include "hub/config.h"
+#include "hub/identity.h"
+
+struct event_base;
+struct gh_store;
+struct gh_hub;
+struct gh_hub_session;
+
+/* Telemetry messages collected before a commit is forced. */
+#define GH_HUB_BATCH_MAX 1024
+/* How often the hub runs its housekeeping (retention, activity flush). */
+#define GH_HUB_TICK_MS 1000
+/* Telemetry retention runs every this many ticks. */
+#define GH_HUB_RETAIN_TICKS 60
+
+/* Create the hub: open the store, make sure the default policies exist,
+ * load or issue the server certificate, bind the listeners. errbuf gets a
+ * one-line explanation of a failure (what is missing and what to do).
+ * Errors: GH_ERR_CONFIG_* (missing certificate material), GH_ERR_IO /
+ * GH_ERR_PERM / GH_ERR_DB (data dir, database), GH_ERR_TLS..., GH_ERR_NOMEM. */
+GH_NODISCARD gh_err gh_hub_new(const struct gh_hub_config *cfg, struct gh_hub **out, char *errbuf,
+                               size_t errlen);
+
+/* Run the event loop until SIGTERM or SIGINT, then shut down gracefully:
+ * stop accepting, commit pending telemetry, close sessions.
+ * Errors: GH_ERR_INTERNAL (event loop failure). */
+GH_NODISCARD gh_err gh_hub_run(struct gh_hub *hub);
+
+/* Ask the loop to stop (from the loop thread). */
+void gh_hub_stop(struct gh_hub *hub);
+
+void gh_hub_free(struct gh_hub *hub);
+
+/* ---- accessors used by the parts -------------------------------------- */
+
+const struct gh_hub_config *gh_hub_config(const struct gh_hub *hub);
+struct event_base *gh_hub_base(struct gh_hub *hub);
+struct gh_store *gh_hub_store(struct gh_hub *hub);
+int64_t gh_hub_now_ms(void);
+
+/* The X509 store of verified CA certificates registered with the hub, for
+ * certificateAuthority devices (rebuilt when the CA table changes: call
+ * gh_hub_ca_changed). Borrowed; valid until the next gh_hub_ca_changed.
+ * NULL when no CA is verified. */
+X509_STORE *gh_hub_ca_store(struct gh_hub *hub);
+void gh_hub_ca_changed(struct gh_hub *hub);
+
+/* ---- sessions (session.c) --------------------------------------------- */
+
+/* The live session of an identity, or NULL. */
+struct gh_hub_session *gh_hub_session_find(struct gh_hub *hub, const char *device_id,
+                                           const char *module_id);
+/* Close the live session of an identity (e.g. it was disabled or deleted). */
+void gh_hub_session_kick(struct gh_hub *hub, const char *device_id, const char *module_id,
+                         const char *reason);
+/* A desired-property change for an identity: notify its session if it
+ * subscribed (1.10.3). patch is borrowed and must carry "$version". */
+void gh_hub_session_desired(struct gh_hub *hub, const char *device_id, const char *module_id,
+                            const json_t *patch);
+/* A cloud-to-device message was queued for device_id: deliver if possible. */
+void gh_hub_session_c2d_kick(struct gh_hub *hub, const char *device_id);
+
+/* Direct methods (methods.c): invoke `method` on an identity. The callback
+ * runs exactly once, from the loop: status 200 with the device's status and
+ * payload (JSON text, may be NULL for an empty body), or an HTTP error status
+ * (404 not online, 504 timeout) with device_status 0. */
+typedef void (*gh_hub_method_cb)(void *user, int http_status, int device_status,
+                                 const char *payload, size_t payload_len);
+struct gh_hub_method_call;
+GH_NODISCARD gh_err gh_hub_method_invoke(struct gh_hub *hub, const char *device_id,
+                                         const char *module_id, const char *method,
+                                         const char *payload_json, unsigned connect_timeout_s,
+                                         unsigned response_timeout_s, gh_hub_method_cb cb,
+                                         void *user, struct gh_hub_method_call **out);
+/* Cancel a pending call (the REST client went away): the callback will not
+ * run. */
+void gh_hub_method_cancel(struct gh_hub *hub, struct gh_hub_method_call *call);
+
+/* The pending-call table (methods.c). */
+struct gh_hub_methods;
+GH_NODISCARD gh_err gh_hub_methods_new(struct gh_hub *hub, struct gh_hub_methods **out);
+/* Fails every pending call with 503 and frees the table. NULL is a no-op. */
+void gh_hub_methods_free(struct gh_hub_methods *m);
+struct gh_hub_methods *gh_hub_methods_of(struct gh_hub *hub);
+
+/* Bound MQTT port (after binding port 0 in tests). */
+uint16_t gh_hub_mqtt_port(const struct gh_hub *hub);
+
+/* Internal, session.c <-> methods.c. */
+bool gh_hub_session_methods_subscribed(const struct gh_hub_session *s);
+GH_NODISCARD gh_err gh_hub_session_send_method(struct gh_hub_session *s, const char *method,
+                                               const char *rid, const char *payload,
+                                               size_t payload_len);
+void gh_hub_methods_response(struct gh_hub *hub, const char *device_id, const char *module_id,
+                             const char *rid, size_t rid_len, int status, const uint8_t *body,
+                             size_t body_len);
+void gh_hub_methods_session_ready(struct gh_hub *hub, const char *device_id, const char *module_id);
+
+/* Telemetry group commit (hub.c). Add one accepted message to the batch;
+ * props is stolen, body copied. The PUBACK (qos 1) is sent by
+ * gh_hub_session_ack once the batch is durable.
+ * Errors: GH_ERR_NOMEM. */
+GH_NODISCARD gh_err gh_hub_batch_add(struct gh_hub *hub, struct gh_hub_session *s, uint16_t pid,
+                                     uint8_t qos, const char *device_id, const char *module_id,
+                                     int64_t enqueued_ms, json_t *props, const uint8_t *body,
+                                     size_t body_len);
+/* A session goes away: its batch entries stay (the data is stored) but get
+ * no PUBACK. */
+void gh_hub_batch_forget(struct gh_hub *hub, struct gh_hub_session *s);
+
+#endif
