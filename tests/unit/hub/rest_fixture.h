@@ -8,10 +8,10 @@
 #define GH_TEST_REST_FIXTURE_H
 
 #include <arpa/inet.h>
-#include <stdarg.h>
 #include <limits.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
