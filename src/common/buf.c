@@ -75,6 +75,17 @@ struct gh_slice gh_reader_rest(struct gh_reader *r)
     return s;
 }
 
+bool gh_reader_split(struct gh_reader *r, uint8_t delim, struct gh_slice *tok)
+{
+    size_t left = r->len - r->pos;
+    const uint8_t *start = r->data ? r->data + r->pos : NULL;
+    const uint8_t *hit = left ? memchr(start, delim, left) : NULL;
+    size_t n = hit ? (size_t)(hit - start) : left;
+    *tok = (struct gh_slice){start, n};
+    r->pos += n + (hit ? 1 : 0);
+    return hit != NULL;
+}
+
 gh_err gh_reader_u8(struct gh_reader *r, uint8_t *out)
 {
     GH_ENSURE(1 <= r->len - r->pos, GH_ERR_TRUNCATED);

@@ -59,6 +59,11 @@ GH_NODISCARD gh_err gh_reader_u32be(struct gh_reader *r, uint32_t *out);
 GH_NODISCARD gh_err gh_reader_bytes(struct gh_reader *r, size_t n, struct gh_slice *out);
 /* Borrow everything that is left (never fails). */
 struct gh_slice gh_reader_rest(struct gh_reader *r);
+/* Borrow the bytes up to the next `delim` (or to the end) into *tok and
+ * consume them and the delimiter. Returns true when a delimiter was
+ * consumed, false when the token ran to the end (then *tok may be empty).
+ * Never fails. Used by the text parsers of the IoT Hub dialect. */
+bool gh_reader_split(struct gh_reader *r, uint8_t delim, struct gh_slice *tok);
 /* MQTT variable byte integer: at most 4 bytes, value <= 268435455.
  * GH_ERR_BAD_VARINT for a fifth continuation byte; GH_ERR_TRUNCATED when the
  * input ends inside the integer. Non-minimal encodings are accepted (MQTT

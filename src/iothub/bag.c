@@ -18,25 +18,6 @@ static const struct prop_entry props[] = {
 
 #define PROP_COUNT (sizeof props / sizeof props[0])
 
-bool gh_iothub_split_next(struct gh_reader *r, uint8_t delim, struct gh_slice *tok)
-{
-    size_t left = gh_reader_remaining(r);
-    if (left == 0) {
-        *tok = (struct gh_slice){r->data ? r->data + r->pos : NULL, 0};
-        return false;
-    }
-    const uint8_t *start = r->data + r->pos;
-    const uint8_t *hit = memchr(start, delim, left);
-    size_t n = hit ? (size_t)(hit - start) : left;
-    /* Both reads are within the remaining bytes by construction. */
-    if (gh_reader_bytes(r, n, tok) != GH_OK) {
-        *tok = GH_SLICE_EMPTY;
-        return false;
-    }
-    if (!hit) return false;
-    struct gh_slice d;
-    return gh_reader_bytes(r, 1, &d) == GH_OK;
-}
 
 static int hexval(uint8_t c)
 {
@@ -80,10 +61,10 @@ bool gh_iothub_query_find(struct gh_slice query, const char *name, struct gh_sli
     gh_reader_init(&r, query.ptr, query.len);
     while (gh_reader_remaining(&r) > 0) {
         struct gh_slice item, key;
-        (void)gh_iothub_split_next(&r, '&', &item);
+        (void)gh_reader_split(&r, '&', &item);
         struct gh_reader ir;
         gh_reader_init(&ir, item.ptr, item.len);
-        bool has_eq = gh_iothub_split_next(&ir, '=', &key);
+        bool has_eq = gh_reader_split(&ir, '=', &key);
         if (gh_iothub_pct_matches(key, want)) {
             *value = has_eq ? gh_reader_rest(&ir) : (struct gh_slice){item.ptr + item.len, 0};
             return true;
@@ -124,13 +105,13 @@ gh_err gh_iothub_bag_next(struct gh_iothub_bag_iter *it, struct gh_writer *scrat
             *found = false;
             return GH_OK;
         }
-        (void)gh_iothub_split_next(&it->r, '&', &raw);
+        (void)gh_reader_split(&it->r, '&', &raw);
         if (raw.len > 0 && raw.ptr[0] != '=') break; /* skip empty item or empty key */
     }
     struct gh_reader ir;
     struct gh_slice rkey, rvalue = GH_SLICE_EMPTY;
     gh_reader_init(&ir, raw.ptr, raw.len);
-    out.has_value = gh_iothub_split_next(&ir, '=', &rkey);
+    out.has_value = gh_reader_split(&ir, '=', &rkey);
     if (out.has_value) rvalue = gh_reader_rest(&ir);
     rc = decode_part(rkey, scratch, &out.key);
     if (rc == GH_OK) rc = decode_part(rvalue, scratch, &out.value);

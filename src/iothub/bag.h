@@ -138,12 +138,6 @@ GH_NODISCARD gh_err gh_iothub_bag_put_prop(struct gh_iothub_bag_writer *bw, enum
 GH_NODISCARD gh_err gh_iothub_bag_put_all(struct gh_iothub_bag_writer *bw,
                                           const struct gh_iothub_bag_item *items, size_t n);
 
-/* Splitting helper shared by the dialect parsers: borrow the bytes up to the
- * next delim (or to the end) into *tok and consume them and the delimiter.
- * Returns true when a delimiter was consumed, false when the token ran to the
- * end of the input. Never fails. */
-bool gh_iothub_split_next(struct gh_reader *r, uint8_t delim, struct gh_slice *tok);
-
 /* Find the first item named `name` in a query string or bag (`a=1&b&c=2`,
  * without the leading `?`). Names are compared after percent-decoding (so
  * `%24rid` matches "$rid"); the value is returned RAW (not decoded), as it

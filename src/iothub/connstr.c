@@ -32,36 +32,16 @@ static bool has_control(struct gh_slice s)
     return false;
 }
 
-/* Borrow the bytes up to the next sep and consume sep if there is one.
- * Returns true when a separator was consumed. */
-static bool take_item(struct gh_reader *r, uint8_t sep, struct gh_slice *item)
-{
-    size_t n = gh_reader_remaining(r);
-    if (n == 0) {
-        *item = GH_SLICE_EMPTY;
-        return false;
-    }
-    const uint8_t *p = r->data + r->pos;
-    const uint8_t *hit = memchr(p, sep, n);
-    size_t len = hit ? (size_t)(hit - p) : n;
-    struct gh_slice skip;
-    if (gh_reader_bytes(r, len, item) != GH_OK) {
-        *item = GH_SLICE_EMPTY;
-        return false;
-    }
-    return hit != NULL && gh_reader_bytes(r, 1, &skip) == GH_OK;
-}
-
 static gh_err parse_items(struct gh_reader *r, struct gh_connstr *cs, const char **why)
 {
     bool more = true;
     while (more) {
         struct gh_slice item, key;
-        more = take_item(r, ';', &item);
+        more = gh_reader_split(r, ';', &item);
         if (item.len == 0) continue;
         struct gh_reader ir;
         gh_reader_init(&ir, item.ptr, item.len);
-        if (!take_item(&ir, '=', &key))
+        if (!gh_reader_split(&ir, '=', &key))
             return fail(why, "an item has no '=' (expected Key=Value)", GH_ERR_BAD_CONNSTR);
         if (key.len == 0) return fail(why, "an item has an empty key", GH_ERR_BAD_CONNSTR);
         struct gh_slice value = gh_reader_rest(&ir);

@@ -13,26 +13,6 @@
 
 static const struct gh_slice newline = {(const uint8_t *)"\n", 1};
 
-/* Borrow the bytes up to the next sep and consume sep if there is one.
- * Returns true when a separator was consumed. */
-static bool take_item(struct gh_reader *r, uint8_t sep, struct gh_slice *item)
-{
-    size_t n = gh_reader_remaining(r);
-    if (n == 0) {
-        *item = GH_SLICE_EMPTY;
-        return false;
-    }
-    const uint8_t *p = r->data + r->pos;
-    const uint8_t *hit = memchr(p, sep, n);
-    size_t len = hit ? (size_t)(hit - p) : n;
-    struct gh_slice skip;
-    if (gh_reader_bytes(r, len, item) != GH_OK) {
-        *item = GH_SLICE_EMPTY;
-        return false;
-    }
-    return hit != NULL && gh_reader_bytes(r, 1, &skip) == GH_OK;
-}
-
 static bool key_is(struct gh_slice key, const char *name)
 {
     return gh_slice_eq_nocase(key, gh_slice_cstr(name));
@@ -103,11 +83,11 @@ gh_err gh_sas_parse(struct gh_slice text, struct gh_sas_token *out)
     bool more = true;
     while (more) {
         struct gh_slice field, key;
-        more = take_item(&r, '&', &field);
+        more = gh_reader_split(&r, '&', &field);
         if (field.len == 0) continue;
         struct gh_reader fr;
         gh_reader_init(&fr, field.ptr, field.len);
-        GH_ENSURE(take_item(&fr, '=', &key), GH_ERR_BAD_SAS);
+        GH_ENSURE(gh_reader_split(&fr, '=', &key), GH_ERR_BAD_SAS);
         struct gh_slice value = gh_reader_rest(&fr);
         if (key_is(key, "sr"))
             GH_GUARD(set_once(&sr, &have_sr, value));
@@ -281,7 +261,7 @@ static gh_err audience_split(struct gh_slice sr_raw, struct gh_writer *scratch,
     bool more = true;
     while (more) {
         struct gh_slice seg;
-        more = take_item(&r, '/', &seg);
+        more = gh_reader_split(&r, '/', &seg);
         GH_ENSURE(a->count < GH_SAS_AUDIENCE_MAX_SEGMENTS, GH_ERR_TOO_MANY);
         a->once[a->count] = seg;
         GH_GUARD(decode_into(seg, scratch, &a->twice[a->count]));

@@ -60,7 +60,7 @@ static bool name_chars_ok(struct gh_slice t)
 /* A `/`-terminated, non-empty segment. */
 static bool take_segment(struct gh_reader *r, struct gh_slice *seg)
 {
-    return gh_iothub_split_next(r, '/', seg) && seg->len > 0;
+    return gh_reader_split(r, '/', seg) && seg->len > 0;
 }
 
 /* The rest of the reader must be `?query`: returns the query. */
@@ -254,7 +254,7 @@ static enum gh_iothub_filter_kind classify_devices_filter(struct gh_reader *r,
                                                           struct gh_iothub_filter *f)
 {
     struct gh_slice dev, mod, rest;
-    if (!gh_iothub_split_next(r, '/', &dev)) return GH_IOTHUB_FILTER_UNSUPPORTED;
+    if (!gh_reader_split(r, '/', &dev)) return GH_IOTHUB_FILTER_UNSUPPORTED;
     if (skip_lit(r, "messages/devicebound/#") && gh_reader_remaining(r) == 0) {
         if (id->kind != GH_IOTHUB_ID_DEVICE) return GH_IOTHUB_FILTER_UNSUPPORTED;
         if (gh_slice_eq_cstr(dev, "+")) {
@@ -266,7 +266,7 @@ static enum gh_iothub_filter_kind classify_devices_filter(struct gh_reader *r,
         return GH_IOTHUB_FILTER_C2D;
     }
     if (id->kind != GH_IOTHUB_ID_MODULE || !skip_lit(r, "modules/") ||
-        !gh_iothub_split_next(r, '/', &mod))
+        !gh_reader_split(r, '/', &mod))
         return GH_IOTHUB_FILTER_UNSUPPORTED;
     rest = gh_reader_rest(r);
     if (!gh_slice_eq_cstr(rest, "inputs/#") && !gh_slice_eq_cstr(rest, "#"))

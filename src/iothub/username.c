@@ -64,11 +64,11 @@ static gh_err parse_params(struct gh_slice params, bool dps, struct gh_writer *s
     gh_reader_init(&r, params.ptr, params.len);
     while (gh_reader_remaining(&r) > 0) {
         struct gh_slice item, name;
-        (void)gh_iothub_split_next(&r, '&', &item);
+        (void)gh_reader_split(&r, '&', &item);
         if (item.len == 0) continue;
         struct gh_reader ir;
         gh_reader_init(&ir, item.ptr, item.len);
-        bool has_eq = gh_iothub_split_next(&ir, '=', &name);
+        bool has_eq = gh_reader_split(&ir, '=', &name);
         /* A value-less item is present and empty; keep a non-NULL pointer. */
         struct gh_slice value = has_eq ? gh_reader_rest(&ir) : (struct gh_slice){item.ptr, 0};
         struct gh_slice *slot = NULL;
@@ -104,13 +104,13 @@ static gh_err parse_hub(struct gh_slice username, struct gh_writer *scratch,
     struct gh_reader r;
     struct gh_slice host, dev, mod = GH_SLICE_EMPTY, params;
     gh_reader_init(&r, username.ptr, username.len);
-    GH_ENSURE(gh_iothub_split_next(&r, '/', &host), GH_ERR_BAD_USERNAME);
-    GH_ENSURE(gh_iothub_split_next(&r, '/', &dev), GH_ERR_BAD_USERNAME);
+    GH_ENSURE(gh_reader_split(&r, '/', &host), GH_ERR_BAD_USERNAME);
+    GH_ENSURE(gh_reader_split(&r, '/', &dev), GH_ERR_BAD_USERNAME);
     size_t after_dev = r.pos;
     if (!take_params(&r, &params)) {
         /* Not `{host}/{D}/?...` nor `{host}/{D}/{params}`: a module. */
         r.pos = after_dev;
-        GH_ENSURE(gh_iothub_split_next(&r, '/', &mod), GH_ERR_BAD_USERNAME);
+        GH_ENSURE(gh_reader_split(&r, '/', &mod), GH_ERR_BAD_USERNAME);
         GH_ENSURE(take_params(&r, &params), GH_ERR_BAD_USERNAME);
         GH_ENSURE(gh_iothub_valid_module_id(mod), GH_ERR_BAD_USERNAME);
     }
@@ -128,10 +128,10 @@ static gh_err parse_dps(struct gh_slice username, struct gh_writer *scratch,
     struct gh_reader r;
     struct gh_slice scope, lit, reg, params;
     gh_reader_init(&r, username.ptr, username.len);
-    GH_ENSURE(gh_iothub_split_next(&r, '/', &scope), GH_ERR_BAD_USERNAME);
-    GH_ENSURE(gh_iothub_split_next(&r, '/', &lit), GH_ERR_BAD_USERNAME);
+    GH_ENSURE(gh_reader_split(&r, '/', &scope), GH_ERR_BAD_USERNAME);
+    GH_ENSURE(gh_reader_split(&r, '/', &lit), GH_ERR_BAD_USERNAME);
     GH_ENSURE(gh_slice_eq_cstr(lit, "registrations"), GH_ERR_BAD_USERNAME);
-    GH_ENSURE(gh_iothub_split_next(&r, '/', &reg), GH_ERR_BAD_USERNAME);
+    GH_ENSURE(gh_reader_split(&r, '/', &reg), GH_ERR_BAD_USERNAME);
     GH_ENSURE(take_params(&r, &params), GH_ERR_BAD_USERNAME);
     GH_ENSURE(scope.len > 0 && scope.len <= GH_IOTHUB_ID_SCOPE_MAX, GH_ERR_BAD_USERNAME);
     GH_ENSURE(gh_iothub_valid_registration_id(reg), GH_ERR_BAD_USERNAME);
@@ -180,10 +180,10 @@ static bool looks_like_dps(struct gh_slice username)
     struct gh_reader r;
     struct gh_slice seg;
     gh_reader_init(&r, username.ptr, username.len);
-    if (!gh_iothub_split_next(&r, '/', &seg)) return false;
-    if (!gh_iothub_split_next(&r, '/', &seg) || !gh_slice_eq_cstr(seg, "registrations"))
+    if (!gh_reader_split(&r, '/', &seg)) return false;
+    if (!gh_reader_split(&r, '/', &seg) || !gh_slice_eq_cstr(seg, "registrations"))
         return false;
-    if (!gh_iothub_split_next(&r, '/', &seg)) return false;
+    if (!gh_reader_split(&r, '/', &seg)) return false;
     struct gh_slice rest = gh_reader_rest(&r);
     return rest.len == 0 || (rest.ptr[0] != '?' && memchr(rest.ptr, '/', rest.len) == NULL);
 }

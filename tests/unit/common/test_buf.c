@@ -230,13 +230,33 @@ static void test_slices(void **state)
     assert_int_equal(gh_slice_to_cstr(nul, out, sizeof out), GH_ERR_MALFORMED);
 }
 
+static void test_split(void **state)
+{
+    (void)state;
+    struct gh_reader r;
+    struct gh_slice t;
+    gh_reader_init(&r, "a&&bc", 5);
+    assert_true(gh_reader_split(&r, '&', &t));
+    assert_true(gh_slice_eq_cstr(t, "a"));
+    assert_true(gh_reader_split(&r, '&', &t));
+    assert_int_equal(t.len, 0);
+    assert_false(gh_reader_split(&r, '&', &t));
+    assert_true(gh_slice_eq_cstr(t, "bc"));
+    assert_int_equal(gh_reader_remaining(&r), 0);
+    assert_false(gh_reader_split(&r, '&', &t));
+    assert_int_equal(t.len, 0);
+    gh_reader_init(&r, NULL, 0);
+    assert_false(gh_reader_split(&r, '&', &t));
+    assert_null(t.ptr);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_reader_ints),        cmocka_unit_test(test_failed_read_leaves_cursor),
         cmocka_unit_test(test_mqtt_string),        cmocka_unit_test(test_utf8),
         cmocka_unit_test(test_varint),             cmocka_unit_test(test_writer_capacity),
-        cmocka_unit_test(test_writer_reserve_patch), cmocka_unit_test(test_slices),
+        cmocka_unit_test(test_writer_reserve_patch), cmocka_unit_test(test_slices), cmocka_unit_test(test_split),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

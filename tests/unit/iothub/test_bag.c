@@ -377,21 +377,21 @@ static void test_split_next(void **state)
     struct gh_reader r;
     struct gh_slice tok;
     gh_reader_init(&r, "a/b//c", 6);
-    assert_true(gh_iothub_split_next(&r, '/', &tok));
+    assert_true(gh_reader_split(&r, '/', &tok));
     assert_slice(tok, "a");
-    assert_true(gh_iothub_split_next(&r, '/', &tok));
+    assert_true(gh_reader_split(&r, '/', &tok));
     assert_slice(tok, "b");
-    assert_true(gh_iothub_split_next(&r, '/', &tok));
+    assert_true(gh_reader_split(&r, '/', &tok));
     assert_slice(tok, "");
-    assert_false(gh_iothub_split_next(&r, '/', &tok));
+    assert_false(gh_reader_split(&r, '/', &tok));
     assert_slice(tok, "c");
-    assert_false(gh_iothub_split_next(&r, '/', &tok));
+    assert_false(gh_reader_split(&r, '/', &tok));
     assert_int_equal(tok.len, 0);
     gh_reader_init(&r, NULL, 0);
-    assert_false(gh_iothub_split_next(&r, '/', &tok));
+    assert_false(gh_reader_split(&r, '/', &tok));
     assert_int_equal(tok.len, 0);
     gh_reader_init(&r, "x/", 2);
-    assert_true(gh_iothub_split_next(&r, '/', &tok));
+    assert_true(gh_reader_split(&r, '/', &tok));
     assert_slice(tok, "x");
     assert_int_equal(gh_reader_remaining(&r), 0);
 }
