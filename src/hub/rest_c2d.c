@@ -7,6 +7,7 @@
 
 #include "common/encoding.h"
 #include "common/log.h"
+#include "common/timefmt.h"
 #include "hub/rest_int.h"
 
 /* Header -> system property name (the names session delivery reads). */
@@ -95,7 +96,7 @@ static gh_err map_field(const struct gh_http_header *h, int64_t now_ms, struct g
         seen[1] = true;
         int64_t ms;
         if (gh_slice_to_cstr(h->value, text, sizeof text) != GH_OK ||
-            gh_hub_rest_parse_time(text, &ms) != GH_OK)
+            gh_time_parse(text, &ms) != GH_OK)
             return fail(err, errlen, GH_ERR_ARG, "not an ISO 8601 UTC time", name);
         if (ms <= now_ms) return fail(err, errlen, GH_ERR_ARG, "already past", name);
         out->expiry_ms = ms;

@@ -135,11 +135,6 @@ GH_NODISCARD gh_err gh_hub_rest_if_match(const char *header, char *out, size_t c
 
 /* ---- small parsers (pure) ------------------------------------------------ */
 
-/* ISO 8601 UTC instant "YYYY-MM-DDTHH:MM:SS[.f+](Z|+hh:mm|-hh:mm)" (a space
- * may replace the T) to ms since the epoch, years 1970..9999.
- * Errors: GH_ERR_MALFORMED. */
-GH_NODISCARD gh_err gh_hub_rest_parse_time(const char *s, int64_t *out_ms);
-
 /* Decimal integer 0..max (no sign, no spaces, leading zeros allowed).
  * Errors: GH_ERR_MALFORMED, GH_ERR_TOO_LARGE (> max). */
 GH_NODISCARD gh_err gh_hub_rest_parse_uint(const char *s, uint64_t max, uint64_t *out);

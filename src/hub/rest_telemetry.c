@@ -10,6 +10,7 @@
 
 #include "common/encoding.h"
 #include "common/log.h"
+#include "common/timefmt.h"
 #include "hub/rest_int.h"
 #include "hub/stamp.h"
 #include "iothub/username.h"
@@ -188,7 +189,7 @@ void gh_hub_rest_telemetry_read(struct gh_hub_rest_ctx *c)
     }
     q.device_id = device;
     const char *since = gh_http_request_query(c->req, "since");
-    if (since != NULL && gh_hub_rest_parse_time(since, &q.since_ms) != GH_OK) {
+    if (since != NULL && gh_time_parse(since, &q.since_ms) != GH_OK) {
         gh_hub_rest_reply_error(c->req, GH_REST_ARGUMENT_INVALID,
                                 "since must be an ISO 8601 UTC time");
         return;

@@ -8,6 +8,7 @@
 
 #include "common/buf.h"
 #include "common/log.h"
+#include "common/timefmt.h"
 #include "hub/rest_int.h"
 #include "hub/stamp.h"
 #include "iothub/crypto.h"
@@ -390,90 +391,5 @@ gh_err gh_hub_rest_parse_uint(const char *s, uint64_t max, uint64_t *out)
         v = v * 10 + d;
     }
     *out = v;
-    return GH_OK;
-}
-
-/* n decimal digits at *p (advanced) into *v. */
-static bool digits(const char **p, int n, int *v)
-{
-    int x = 0;
-    for (int i = 0; i < n; i++) {
-        char ch = (*p)[i];
-        if (ch < '0' || ch > '9') return false;
-        x = x * 10 + (ch - '0');
-    }
-    *p += n;
-    *v = x;
-    return true;
-}
-
-static bool expect(const char **p, char ch)
-{
-    if (**p != ch) return false;
-    (*p)++;
-    return true;
-}
-
-/* Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar. */
-static int64_t days_since_epoch(int y, int m, int d)
-{
-    /* Count years from March so the leap day ends the year. */
-    int64_t yy = m <= 2 ? y - 1 : y;
-    int64_t era = yy / 400; /* yy >= 1969 here: no negative division */
-    int64_t yoe = yy - era * 400;
-    int64_t mp = m > 2 ? m - 3 : m + 9;
-    int64_t doy = (153 * mp + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-static int month_days(int y, int m)
-{
-    static const int days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    return m == 2 && leap ? 29 : days[m - 1];
-}
-
-gh_err gh_hub_rest_parse_time(const char *s, int64_t *out_ms)
-{
-    GH_ENSURE(s != NULL, GH_ERR_MALFORMED);
-    const char *p = s;
-    int y, mo, d, h, mi, se, ms = 0;
-    GH_ENSURE(digits(&p, 4, &y) && expect(&p, '-') && digits(&p, 2, &mo) && expect(&p, '-') &&
-                  digits(&p, 2, &d),
-              GH_ERR_MALFORMED);
-    GH_ENSURE(*p == 'T' || *p == 't' || *p == ' ', GH_ERR_MALFORMED);
-    p++;
-    GH_ENSURE(digits(&p, 2, &h) && expect(&p, ':') && digits(&p, 2, &mi) && expect(&p, ':') &&
-                  digits(&p, 2, &se),
-              GH_ERR_MALFORMED);
-    if (*p == '.') {
-        p++;
-        int n = 0;
-        while (p[n] >= '0' && p[n] <= '9') n++;
-        GH_ENSURE(n >= 1 && n <= 9, GH_ERR_MALFORMED);
-        for (int i = 0; i < 3; i++) ms = ms * 10 + (i < n ? p[i] - '0' : 0);
-        p += n;
-    }
-    int offset_min = 0;
-    if (*p == 'Z' || *p == 'z') {
-        p++;
-    } else if (*p == '+' || *p == '-') {
-        int sign = *p == '-' ? -1 : 1, oh, om;
-        p++;
-        GH_ENSURE(digits(&p, 2, &oh) && expect(&p, ':') && digits(&p, 2, &om), GH_ERR_MALFORMED);
-        GH_ENSURE(oh <= 23 && om <= 59, GH_ERR_MALFORMED);
-        offset_min = sign * (oh * 60 + om);
-    } else {
-        GH_BAIL(GH_ERR_MALFORMED);
-    }
-    GH_ENSURE(*p == '\0', GH_ERR_MALFORMED);
-    GH_ENSURE(y >= 1970 && mo >= 1 && mo <= 12 && d >= 1 && d <= month_days(y, mo),
-              GH_ERR_MALFORMED);
-    GH_ENSURE(h <= 23 && mi <= 59 && se <= 59, GH_ERR_MALFORMED);
-    int64_t secs = days_since_epoch(y, mo, d) * 86400 + h * 3600 + mi * 60 + se;
-    secs -= (int64_t)offset_min * 60;
-    GH_ENSURE(secs >= 0, GH_ERR_MALFORMED);
-    *out_ms = secs * 1000 + ms;
     return GH_OK;
 }

@@ -1,6 +1,8 @@
 /* Server-stamped values: times, GUIDs, etags, generation ids. */
 #include "hub/stamp.h"
 
+#include "common/timefmt.h"
+
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -10,7 +12,6 @@
 #include "iothub/crypto.h"
 
 /* 9999-12-31T23:59:59.999Z in ms since the epoch. */
-#define TIME_MAX_MS INT64_C(253402300799999)
 /* .NET ticks (100 ns) at the Unix epoch. */
 #define TICKS_AT_EPOCH UINT64_C(621355968000000000)
 #define TICKS_PER_MS UINT64_C(10000)
@@ -23,20 +24,7 @@ void gh_hub_time_format(int64_t ms, char out[GH_HUB_TIME_LEN])
         memcpy(out, GH_HUB_TIME_NEVER, sizeof GH_HUB_TIME_NEVER);
         return;
     }
-    if (ms > TIME_MAX_MS) ms = TIME_MAX_MS;
-    time_t secs = (time_t)(ms / 1000);
-    struct tm tm;
-    if (gmtime_r(&secs, &tm) == NULL) {
-        memcpy(out, GH_HUB_TIME_NEVER, sizeof GH_HUB_TIME_NEVER);
-        return;
-    }
-    /* The ranges are bounded by TIME_MAX_MS, so 24 characters always hold
-     * it; the wider buffer only quiets the compiler's worst case. */
-    char buf[64];
-    snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000));
-    memcpy(out, buf, GH_HUB_TIME_LEN - 1);
-    out[GH_HUB_TIME_LEN - 1] = '\0';
+    gh_time_format(ms, out);
 }
 
 gh_err gh_hub_guid(char out[GH_HUB_GUID_LEN])

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "common/encoding.h"
+#include "common/timefmt.h"
 #include "iothub/username.h"
 #include "mgmt/mgmt_int.h"
 
@@ -90,101 +91,15 @@ gh_err gh_mgmt_duration_parse(const char *s, int64_t *seconds)
 
 /* ---- times ---------------------------------------------------------------- */
 
-static bool digits(const char **p, int n, int *out)
-{
-    int v = 0;
-    for (int i = 0; i < n; i++) {
-        char ch = (*p)[i];
-        if (ch < '0' || ch > '9') return false;
-        v = v * 10 + (ch - '0');
-    }
-    *p += n;
-    *out = v;
-    return true;
-}
-
-static bool leap(int64_t y)
-{
-    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
-static int month_days(int64_t y, int m)
-{
-    static const int d[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    return m == 2 && leap(y) ? 29 : d[m - 1];
-}
-
-/* Days from 1970-01-01 to y-m-d (proleptic Gregorian, y >= 1970). */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-    int64_t days = 0;
-    for (int64_t yy = 1970; yy < y; yy++) days += leap(yy) ? 366 : 365;
-    for (int mm = 1; mm < m; mm++) days += month_days(y, mm);
-    return days + d - 1;
-}
-
 gh_err gh_mgmt_time_parse(const char *s, int64_t *ms)
 {
-    GH_ENSURE(s != NULL, GH_ERR_ARG);
-    const char *p = s;
-    int y, mo, d, h, mi, se, frac = 0;
-    GH_ENSURE(digits(&p, 4, &y) && *p++ == '-' && digits(&p, 2, &mo) && *p++ == '-' &&
-                  digits(&p, 2, &d),
-              GH_ERR_ARG);
-    GH_ENSURE(*p == 'T' || *p == 't', GH_ERR_ARG);
-    p++;
-    GH_ENSURE(digits(&p, 2, &h) && *p++ == ':' && digits(&p, 2, &mi) && *p++ == ':' &&
-                  digits(&p, 2, &se),
-              GH_ERR_ARG);
-    if (*p == '.') {
-        p++;
-        int n = 0;
-        while (p[n] >= '0' && p[n] <= '9') n++;
-        GH_ENSURE(n >= 1 && n <= 9, GH_ERR_ARG);
-        for (int i = 0; i < 3; i++) frac = frac * 10 + (i < n ? p[i] - '0' : 0);
-        p += n;
-    }
-    int offset_min = 0;
-    if (*p == 'Z' || *p == 'z') {
-        p++;
-    } else if (*p == '+' || *p == '-') {
-        int sign = *p == '-' ? -1 : 1, oh, om;
-        p++;
-        GH_ENSURE(digits(&p, 2, &oh) && *p++ == ':' && digits(&p, 2, &om), GH_ERR_ARG);
-        GH_ENSURE(oh <= 23 && om <= 59, GH_ERR_ARG);
-        offset_min = sign * (oh * 60 + om);
-    } else {
-        return GH_ERR_ARG;
-    }
-    GH_ENSURE(*p == '\0', GH_ERR_ARG);
-    GH_ENSURE(y >= 1970 && mo >= 1 && mo <= 12 && d >= 1 && d <= month_days(y, mo), GH_ERR_ARG);
-    GH_ENSURE(h <= 23 && mi <= 59 && se <= 59, GH_ERR_ARG);
-    int64_t secs = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se;
-    secs -= (int64_t)offset_min * 60;
-    GH_ENSURE(secs >= 0, GH_ERR_ARG);
-    *ms = secs * 1000 + frac;
-    return GH_OK;
+    /* A malformed time on the command line is a usage error. */
+    return gh_time_parse(s, ms) == GH_OK ? GH_OK : GH_ERR_ARG;
 }
 
 void gh_mgmt_time_format(int64_t ms, char out[GH_MGMT_TIME_MAX])
 {
-    if (ms < 0) ms = 0;
-    int64_t secs = ms / 1000, days = secs / 86400, rem = secs % 86400;
-    int64_t y = 1970;
-    for (;;) {
-        int64_t n = leap(y) ? 366 : 365;
-        if (days < n) break;
-        days -= n;
-        y++;
-    }
-    int m = 1;
-    while (days >= month_days(y, m)) days -= month_days(y, m++);
-    /* The modulos only tell the compiler the ranges the values already have. */
-    unsigned year = (unsigned)(y > 9999 ? 9999 : y) % 10000u, day = (unsigned)(days + 1) % 100u;
-    unsigned hh = (unsigned)(rem / 3600) % 100u, mm = (unsigned)(rem / 60 % 60) % 100u;
-    unsigned ss = (unsigned)(rem % 60) % 100u, milli = (unsigned)(ms % 1000) % 1000u;
-    snprintf(out, GH_MGMT_TIME_MAX, "%04u-%02u-%02uT%02u:%02u:%02u.%03uZ", year, (unsigned)m % 100u,
-             day, hh, mm, ss, milli);
+    gh_time_format(ms, out);
 }
 
 gh_err gh_mgmt_since_parse(const char *s, int64_t now_ms, int64_t *ms)

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/timefmt.h"
 #include "hub/rest_int.h"
 
 /* 2026-01-01T00:00:00.000Z */
@@ -148,25 +149,25 @@ static void test_parse_time(void **state)
 {
     (void)state;
     int64_t ms = -1;
-    assert_int_equal(gh_hub_rest_parse_time("2026-01-01T00:00:00Z", &ms), GH_OK);
+    assert_int_equal(gh_time_parse("2026-01-01T00:00:00Z", &ms), GH_OK);
     assert_int_equal(ms, T0);
-    assert_int_equal(gh_hub_rest_parse_time("2026-01-01T00:00:00.123Z", &ms), GH_OK);
+    assert_int_equal(gh_time_parse("2026-01-01T00:00:00.123Z", &ms), GH_OK);
     assert_int_equal(ms, T0 + 123);
-    assert_int_equal(gh_hub_rest_parse_time("2026-01-01t00:00:01.1234567z", &ms), GH_OK);
+    assert_int_equal(gh_time_parse("2026-01-01t00:00:01.1234567z", &ms), GH_OK);
     assert_int_equal(ms, T0 + 1123);
-    assert_int_equal(gh_hub_rest_parse_time("2026-01-01 00:00:00.5Z", &ms), GH_OK);
+    assert_int_equal(gh_time_parse("2026-01-01 00:00:00.5Z", &ms), GH_OK);
     assert_int_equal(ms, T0 + 500);
-    assert_int_equal(gh_hub_rest_parse_time("2026-01-01T01:30:00+01:30", &ms), GH_OK);
+    assert_int_equal(gh_time_parse("2026-01-01T01:30:00+01:30", &ms), GH_OK);
     assert_int_equal(ms, T0);
-    assert_int_equal(gh_hub_rest_parse_time("2025-12-31T23:00:00-01:00", &ms), GH_OK);
+    assert_int_equal(gh_time_parse("2025-12-31T23:00:00-01:00", &ms), GH_OK);
     assert_int_equal(ms, T0);
-    assert_int_equal(gh_hub_rest_parse_time("1970-01-01T00:00:00Z", &ms), GH_OK);
+    assert_int_equal(gh_time_parse("1970-01-01T00:00:00Z", &ms), GH_OK);
     assert_int_equal(ms, 0);
-    assert_int_equal(gh_hub_rest_parse_time("2024-02-29T12:00:00Z", &ms), GH_OK);
+    assert_int_equal(gh_time_parse("2024-02-29T12:00:00Z", &ms), GH_OK);
     assert_int_equal(ms, INT64_C(1709208000000));
-    assert_int_equal(gh_hub_rest_parse_time("2000-03-01T00:00:00Z", &ms), GH_OK);
+    assert_int_equal(gh_time_parse("2000-03-01T00:00:00Z", &ms), GH_OK);
     assert_int_equal(ms, INT64_C(951868800000));
-    assert_int_equal(gh_hub_rest_parse_time("9999-12-31T23:59:59.999Z", &ms), GH_OK);
+    assert_int_equal(gh_time_parse("9999-12-31T23:59:59.999Z", &ms), GH_OK);
     assert_int_equal(ms, INT64_C(253402300799999));
     static const char *const bad[] = {
         NULL,
@@ -195,7 +196,7 @@ static void test_parse_time(void **state)
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         ms = 42;
-        assert_int_equal(gh_hub_rest_parse_time(bad[i], &ms), GH_ERR_MALFORMED);
+        assert_int_equal(gh_time_parse(bad[i], &ms), GH_ERR_MALFORMED);
         assert_int_equal(ms, 42);
     }
 }
