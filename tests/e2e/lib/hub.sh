@@ -43,6 +43,13 @@ EOF
 # hub_start: run the hub (log in $WORK/hub.<n>.log); returns when MQTT and
 # HTTPS accept connections and the service connection string exists.
 hub_start() {
+  local port
+  for port in 8883 443; do
+    if (exec 3<>"/dev/tcp/$HUB_ADDR/$port") 2>/dev/null; then
+      echo "$HUB_ADDR:$port is already in use by another process: each test needs its own address" >&2
+      return 1
+    fi
+  done
   HUB_RUNS=$((HUB_RUNS + 1))
   HUB_LOG="$WORK/hub.$HUB_RUNS.log"
   start_bg "$HUB_LOG" "$GH" hub --config "$HUB_CONFIG"
