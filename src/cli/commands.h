@@ -8,6 +8,7 @@
 #include "pki/pki_cli.h"
 #define GH_CLI_PKI gh_pki_cli_main
 #define GH_CLI_HUB gh_hub_cli_main
-#define GH_CLI_MGMT gh_mgmt_main /* device, ca, twin, method, c2d, telemetry */
+#define GH_CLI_MGMT                                                                                \
+    gh_mgmt_main /* device, ca, twin, method, c2d, telemetry, enrollment, registration */
 
 #endif

@@ -23,8 +23,8 @@ static const struct command commands[] = {
     {"method", "invoke direct methods", GH_CLI_MGMT},
     {"c2d", "send cloud-to-device messages", GH_CLI_MGMT},
     {"telemetry", "read telemetry from a hub", GH_CLI_MGMT},
-    {"enrollment", "manage provisioning enrollments", NULL},
-    {"registration", "show provisioning registrations", NULL},
+    {"enrollment", "manage provisioning (DPS) enrollments", GH_CLI_MGMT},
+    {"registration", "show and reset provisioning (DPS) registration states", GH_CLI_MGMT},
     {"sim", "simulate a fleet of devices", NULL},
 };
 

@@ -2,6 +2,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "config/options.h"
 
@@ -150,6 +151,27 @@ static const struct gh_option options[] = {
      .default_text = "1h",
      .doc = "time-to-live of cloud-to-device messages sent without one",
      F(c2d_default_ttl)},
+    {.name = "dps.enabled",
+     .type = GH_OPT_BOOL,
+     .default_text = "true",
+     .doc = "serve the embedded provisioning service (DPS) on the same ports, selected by the "
+            "TLS server name (SNI) dps.hostname",
+     F(dps_enabled)},
+    {.name = "dps.hostname",
+     .type = GH_OPT_STRING,
+     .min = 3,
+     .default_text = "dps.gatehouse.test",
+     .doc = "host name devices use as the provisioning endpoint (global_endpoint, "
+            "provisioningHost); must contain a dot and differ from hostname; the server "
+            "certificate names it too",
+     F(dps_hostname)},
+    {.name = "dps.id_scope",
+     .type = GH_OPT_STRING,
+     .min = 1,
+     .default_text = "0ne00000001",
+     .doc = "ID scope of the provisioning service (in DPS user names, URLs and SAS audiences; "
+            "compared case-insensitively)",
+     F(dps_id_scope)},
 };
 
 #define NOPTIONS (sizeof options / sizeof options[0])
@@ -184,6 +206,19 @@ gh_err gh_hub_config_validate(const struct gh_hub_config *cfg, char *errbuf, siz
     }
     if ((cfg->tls_ca_cert[0] != '\0') != (cfg->tls_ca_key[0] != '\0')) {
         snprintf(errbuf, errlen, "tls.ca_cert and tls.ca_key must be given together");
+        return GH_ERR_CONFIG_VALUE;
+    }
+    if (cfg->dps_enabled &&
+        (!strchr(cfg->dps_hostname, '.') || strcasecmp(cfg->dps_hostname, cfg->hostname) == 0)) {
+        snprintf(errbuf, errlen,
+                 "dps.hostname '%s' must contain a dot and differ from hostname (the two are told "
+                 "apart by the TLS server name)",
+                 cfg->dps_hostname);
+        return GH_ERR_CONFIG_VALUE;
+    }
+    if (strpbrk(cfg->dps_id_scope, "/?#&= ")) {
+        snprintf(errbuf, errlen, "dps.id_scope '%s' must not contain / ? # & = or spaces",
+                 cfg->dps_id_scope);
         return GH_ERR_CONFIG_VALUE;
     }
     if (cfg->mqtt_port != 0 && cfg->mqtt_port == cfg->https_port) {

@@ -45,6 +45,11 @@ struct gh_hub_config {
     int64_t telemetry_max_age;   /* seconds */
     int64_t telemetry_max_bytes; /* bytes */
     int64_t c2d_default_ttl;     /* seconds */
+
+    /* The embedded provisioning service (DPS), selected by SNI. */
+    bool dps_enabled;
+    char dps_hostname[GH_HUB_HOST_MAX];
+    char dps_id_scope[64];
 };
 
 /* Fill *cfg from the TOML file at path (NULL: defaults only).

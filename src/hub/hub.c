@@ -16,7 +16,10 @@
 #include <openssl/pem.h>
 
 #include "common/log.h"
+#include "dps/dps_assign.h"
+#include "dps/dps_store.h"
 #include "hub/rest.h"
+#include "hub/rest_dps.h"
 #include "hub/server_cert.h"
 #include "hub/session.h"
 #include "hub/store.h"
@@ -50,6 +53,9 @@ struct gh_hub {
     struct batch_entry *batch;
     size_t nbatch;
     struct gh_hub_methods *methods;
+    struct gh_dps_store *dps;
+    struct gh_dps_embedded dps_embedded;
+    struct gh_dps_hub dps_target;
 };
 
 struct gh_hub_sessions *gh_hub_sessions(struct gh_hub *hub);
@@ -78,6 +84,21 @@ int64_t gh_hub_now_ms(void)
     struct timeval tv;
     gettimeofday(&tv, NULL);
     return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
+
+struct gh_dps_store *gh_hub_dps_store(struct gh_hub *hub)
+{
+    return hub->dps;
+}
+
+const struct gh_dps_hub *gh_hub_dps_target(struct gh_hub *hub)
+{
+    return hub->dps ? &hub->dps_target : NULL;
+}
+
+static void dps_ca_changed(void *ctx)
+{
+    gh_hub_ca_changed(ctx);
 }
 
 /* ---- CA trust store for certificateAuthority devices ------------------ */
@@ -215,25 +236,33 @@ static gh_err mkdir_private(const char *dir, char *errbuf, size_t errlen)
     return errno == EACCES ? GH_ERR_PERM : GH_ERR_IO;
 }
 
-/* Write <data_dir>/service-connection-string (0600) for the iothubowner
- * policy: the CLI reads it, and the operator is told where it is. */
-static gh_err write_connection_string(struct gh_hub *hub, char *path, size_t cap)
+gh_err gh_hub_write_connection_string(struct gh_hub *hub, const char *host, const char *policy,
+                                      const char *file, char *path, size_t cap)
 {
     struct gh_policy pol;
-    GH_GUARD(gh_store_policy_get(hub->store, "iothubowner", &pol));
-    snprintf(path, cap, "%s/service-connection-string", hub->cfg.data_dir);
-    char tmp[GH_HUB_PATH_MAX + 64];
-    if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp", path) >= sizeof tmp) return GH_ERR_TOO_LARGE;
     char text[512];
-    int n = snprintf(text, sizeof text,
-                     "HostName=%s;SharedAccessKeyName=iothubowner;"
-                     "SharedAccessKey=%s\n",
-                     hub->cfg.hostname, pol.primary_key);
-    gh_policy_wipe(&pol);
+    char tmp[GH_HUB_PATH_MAX + 64];
+    int fd = -1;
+    GH_GUARD(gh_store_policy_get(hub->store, policy, &pol));
     gh_err rc = GH_OK;
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0 || write(fd, text, (size_t)n) != n || fsync(fd) != 0 || rename(tmp, path) != 0)
+    int n = snprintf(text, sizeof text, "HostName=%s;SharedAccessKeyName=%s;SharedAccessKey=%s\n",
+                     host, policy, pol.primary_key);
+    gh_policy_wipe(&pol);
+    if (n < 0 || (size_t)n >= sizeof text ||
+        (size_t)snprintf(path, cap, "%s/%s", hub->cfg.data_dir, file) >= cap ||
+        (size_t)snprintf(tmp, sizeof tmp, "%s.tmp", path) >= sizeof tmp) {
+        rc = GH_ERR_TOO_LARGE;
+        goto out;
+    }
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0 || write(fd, text, (size_t)n) != n || fsync(fd) != 0) {
         rc = GH_ERR_IO;
+        goto out;
+    }
+    int c = close(fd);
+    fd = -1;
+    if (c != 0 || rename(tmp, path) != 0) rc = GH_ERR_IO;
+out:
     if (fd >= 0) close(fd);
     gh_secure_zero(text, sizeof text);
     return rc;
@@ -252,7 +281,12 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     struct gh_hub *hub = arg;
     int64_t now = gh_hub_now_ms();
     gh_hub_sessions_tick(hub->sessions, now);
-    if (++hub->ticks % GH_HUB_RETAIN_TICKS == 0) {
+    if (++hub->ticks % GH_HUB_RETAIN_TICKS == 0 && hub->dps) {
+        uint64_t n = 0;
+        if (gh_dps_store_operation_expire(hub->dps, &n) != GH_OK)
+            gh_log_error("dps.operations.expire", "detail=\"%s\"", gh_dps_store_errmsg(hub->dps));
+    }
+    if (hub->ticks % GH_HUB_RETAIN_TICKS == 0) {
         struct gh_retention_result r;
         gh_err rc = gh_store_telemetry_retain(hub->store, hub->cfg.telemetry_max_age * 1000,
                                               (uint64_t)hub->cfg.telemetry_max_bytes, &r);
@@ -320,13 +354,31 @@ gh_err gh_hub_new(const struct gh_hub_config *cfg, struct gh_hub **out, char *er
         snprintf(errbuf, errlen, "database: %s", gh_store_errmsg(hub->store));
         goto fail;
     }
+    if (cfg->dps_enabled) {
+        if ((rc = gh_dps_store_open(cfg->data_dir, &hub->dps, dberr, sizeof dberr)) != GH_OK) {
+            snprintf(errbuf, errlen, "cannot open the provisioning database in %s: %s",
+                     cfg->data_dir, dberr);
+            goto fail;
+        }
+        hub->dps_embedded = (struct gh_dps_embedded){
+            .store = hub->store, .ca_changed = dps_ca_changed, .ca_changed_ctx = hub};
+        gh_dps_hub_embedded(&hub->dps_target, hub->cfg.hostname, &hub->dps_embedded);
+    }
     char cs_path[GH_HUB_PATH_MAX + 32];
-    if ((rc = write_connection_string(hub, cs_path, sizeof cs_path)) != GH_OK) {
+    if ((rc = gh_hub_write_connection_string(hub, cfg->hostname, "iothubowner",
+                                             "service-connection-string", cs_path,
+                                             sizeof cs_path)) != GH_OK) {
         snprintf(errbuf, errlen, "cannot write the service connection string in %s", cfg->data_dir);
         goto fail;
     }
     if (created) gh_log_info("hub.policies.created", "count=%u", created);
     gh_log_info("hub.service_connection_string", "path=%s policy=iothubowner", cs_path);
+    if (hub->dps && (rc = gh_hub_dps_policy_ensure(hub, cs_path, sizeof cs_path)) != GH_OK) {
+        snprintf(errbuf, errlen, "cannot write the DPS service connection string in %s: %s",
+                 cfg->data_dir, gh_err_str(rc));
+        goto fail;
+    }
+    if (hub->dps) gh_log_info("dps.service_connection_string", "path=%s", cs_path);
 
     char cert[GH_HUB_PATH_MAX + 32], key[GH_HUB_PATH_MAX + 32];
     if ((rc = gh_hub_server_cert(cfg, cert, key, sizeof cert, errbuf, errlen)) != GH_OK) goto fail;
@@ -362,6 +414,8 @@ gh_err gh_hub_new(const struct gh_hub_config *cfg, struct gh_hub **out, char *er
     gh_log_info("hub.start", "host=%s mqtt=%s:%u https=%s:%u data=%s", cfg->hostname,
                 cfg->listen_address, gh_listener_port(hub->mqtt), cfg->listen_address,
                 gh_hub_rest_port(hub->rest), cfg->data_dir);
+    if (hub->dps)
+        gh_log_info("dps.start", "host=%s id_scope=%s", cfg->dps_hostname, cfg->dps_id_scope);
     *out = hub;
     return GH_OK;
 fail:
@@ -417,6 +471,7 @@ void gh_hub_free(struct gh_hub *hub)
     if (hub->sigint) event_free(hub->sigint);
     gh_tls_server_free(hub->tls);
     X509_STORE_free(hub->ca_store);
+    gh_dps_store_close(hub->dps);
     gh_store_close(hub->store);
     if (hub->base) event_base_free(hub->base);
     free(hub->batch);

@@ -60,6 +60,23 @@ struct event_base *gh_hub_base(struct gh_hub *hub);
 struct gh_store *gh_hub_store(struct gh_hub *hub);
 int64_t gh_hub_now_ms(void);
 
+/* Write <data_dir>/<file> (mode 0600, replaced atomically) holding the
+ * connection string HostName={host};SharedAccessKeyName={policy};
+ * SharedAccessKey={primary key}; *path receives the file's path. Used for
+ * the service connection strings the CLI reads.
+ * Errors: GH_ERR_NOT_FOUND (no such policy), GH_ERR_TOO_LARGE, GH_ERR_IO,
+ * and the store's errors. */
+GH_NODISCARD gh_err gh_hub_write_connection_string(struct gh_hub *hub, const char *host,
+                                                   const char *policy, const char *file, char *path,
+                                                   size_t cap);
+
+/* The embedded provisioning service (dps.enabled): its store, and the hub
+ * itself as the assignment target of registrations. NULL when disabled. */
+struct gh_dps_store;
+struct gh_dps_hub;
+struct gh_dps_store *gh_hub_dps_store(struct gh_hub *hub);
+const struct gh_dps_hub *gh_hub_dps_target(struct gh_hub *hub);
+
 /* The X509 store of verified CA certificates registered with the hub, for
  * certificateAuthority devices (rebuilt when the CA table changes: call
  * gh_hub_ca_changed). Borrowed; valid until the next gh_hub_ca_changed.

@@ -10,6 +10,7 @@
 #include <event2/event.h>
 
 #include "common/log.h"
+#include "hub/rest_dps.h"
 #include "hub/rest_int.h"
 #include "net/tls.h"
 
@@ -135,6 +136,11 @@ static bool authorize(struct gh_hub_rest *r, struct gh_http_request *req, const 
 static void on_request(struct gh_http_request *req, void *user)
 {
     struct gh_hub_rest *r = user;
+    /* The provisioning service by SNI; hub routes never see its requests. */
+    if (gh_hub_rest_dps_selected(r->hub, req)) {
+        gh_hub_rest_dps_request(r, req);
+        return;
+    }
     const char *seg[GH_HTTP_SEGMENTS_MAX];
     size_t nseg = gh_http_request_segment_count(req);
     for (size_t i = 0; i < nseg && i < GH_HTTP_SEGMENTS_MAX; i++)

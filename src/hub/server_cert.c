@@ -18,7 +18,12 @@
 
 #define RENEW_BEFORE_S (30 * 24 * 3600)
 
-static bool current(const char *cert_path, const char *hostname, time_t now)
+static bool names(X509 *cert, const char *host)
+{
+    return X509_check_host(cert, host, strlen(host), 0, NULL) == 1;
+}
+
+static bool current(const char *cert_path, const struct gh_hub_config *cfg, time_t now)
 {
     struct gh_pki_certs certs = {0};
     struct gh_pki_diag d = {{0}};
@@ -27,7 +32,8 @@ static bool current(const char *cert_path, const char *hostname, time_t now)
     time_t nb, na;
     if (gh_pki_cert_validity(certs.v[0], &nb, &na) != GH_OK) goto out;
     if (na - now < RENEW_BEFORE_S) goto out;
-    ok = X509_check_host(certs.v[0], hostname, strlen(hostname), 0, NULL) == 1;
+    ok = names(certs.v[0], cfg->hostname) &&
+         (!cfg->dps_enabled || names(certs.v[0], cfg->dps_hostname));
 out:
     gh_pki_certs_cleanup(&certs);
     return ok;
@@ -46,8 +52,7 @@ gh_err gh_hub_server_cert(const struct gh_hub_config *cfg, char *cert_path, char
     GH_ENSURE(n1 > 0 && (size_t)n1 < path_cap && n2 > 0 && (size_t)n2 < path_cap, GH_ERR_TOO_LARGE);
     time_t now = time(NULL);
     struct stat st;
-    if (stat(cert_path, &st) == 0 && stat(key_path, &st) == 0 &&
-        current(cert_path, cfg->hostname, now))
+    if (stat(cert_path, &st) == 0 && stat(key_path, &st) == 0 && current(cert_path, cfg, now))
         return GH_OK;
     if (!cfg->tls_ca_cert[0]) {
         snprintf(errbuf, errlen,
@@ -77,10 +82,10 @@ gh_err gh_hub_server_cert(const struct gh_hub_config *cfg, char *cert_path, char
     if ((rc = gh_pki_key_public(key, &pub)) != GH_OK) goto out;
     struct gh_pki_issue_req req;
     gh_pki_issue_req_init(&req, GH_PKI_PROFILE_SERVER);
-    const char *dns[1] = {cfg->hostname};
+    const char *dns[2] = {cfg->hostname, cfg->dps_hostname};
     req.cn = cfg->hostname;
     req.dns = dns;
-    req.ndns = 1;
+    req.ndns = cfg->dps_enabled ? 2 : 1;
     req.validity.unit = GH_PKI_PERIOD_DAYS;
     req.validity.count = (unsigned)cfg->tls_server_cert_days;
     struct gh_pki_issuer issuer = {.cert = ca.v[0], .key = ca_key};

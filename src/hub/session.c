@@ -216,6 +216,10 @@ static void handle_connect(struct gh_hub_session *s, const struct gh_mqtt_connec
     gh_writer_init(&w, scratch, sizeof scratch);
     char who[2 * GH_IDENTITY_ID_MAX + 2];
     gh_log_escape(who, sizeof who, c->client_id.ptr, c->client_id.len, 128);
+    if (gh_hub_dps_conn(s)) {
+        gh_hub_dps_connect(s, c);
+        return;
+    }
     if (gh_hub_service_client_id(c->client_id)) {
         const char *why;
         uint8_t code = gh_hub_service_connect(s, c, &why);
@@ -304,25 +308,34 @@ static void handle_packet(struct gh_hub_session *s, const struct gh_mqtt_packet 
         handle_connect(s, &p->u.connect);
         break;
     case GH_MQTT_PUBLISH:
-        if (s->service)
+        if (s->dps)
+            gh_hub_dps_publish(s, &p->u.publish);
+        else if (s->service)
             session_close(s, "a service connection cannot publish");
         else
             handle_publish(s, &p->u.publish);
         break;
     case GH_MQTT_PUBACK:
-        if (s->service)
+        if (s->dps)
+            gh_hub_dps_puback(s, p->u.puback.packet_id);
+        else if (s->service)
             gh_hub_service_puback(s);
         else
             handle_puback(s, p->u.puback.packet_id);
         break;
     case GH_MQTT_SUBSCRIBE:
-        if (s->service)
+        if (s->dps)
+            gh_hub_dps_subscribe(s, &p->u.subscribe);
+        else if (s->service)
             gh_hub_service_subscribe(s, &p->u.subscribe);
         else
             handle_subscribe(s, &p->u.subscribe);
         break;
     case GH_MQTT_UNSUBSCRIBE:
-        handle_unsubscribe(s, &p->u.unsubscribe);
+        if (s->dps)
+            gh_hub_dps_unsubscribe(s, &p->u.unsubscribe);
+        else
+            handle_unsubscribe(s, &p->u.unsubscribe);
         break;
     case GH_MQTT_PINGREQ: {
         struct gh_mqtt_packet r = {.type = GH_MQTT_PINGRESP};
@@ -392,6 +405,7 @@ static void session_free(struct gh_hub_session *s)
     free(s->c2d_spelling);
     free(s->will_bag);
     free(s->will_body);
+    gh_hub_dps_session_free(s);
     free(s);
 }
 
@@ -400,7 +414,10 @@ static void on_close(struct gh_conn *c, gh_err reason, void *user)
     (void)c;
     struct gh_hub_session *s = user;
     struct gh_hub_sessions *t = s->table;
-    if (s->authenticated && s->service) {
+    if (s->dps) {
+        gh_log_info("dps.disconnect", "registration=%s reason=%s", s->device_id,
+                    gh_err_str(reason));
+    } else if (s->authenticated && s->service) {
         if (table_find(t, s->device_id, s->module_id) == s) table_unhash(s);
         gh_log_info("hub.disconnect", "service=%s reason=%s", s->device_id, gh_err_str(reason));
     } else if (s->authenticated) {

@@ -59,6 +59,12 @@ struct gh_hub_session {
     unsigned svc_inflight;
     int64_t svc_cursor;
     char svc_device[GH_IDENTITY_ID_MAX + 1]; /* "" = every device */
+    /* DPS registration sessions (session_dps.c): device_id holds the
+     * registration id; never in the identity hash. */
+    bool dps;
+    bool dps_subscribed;
+    uint8_t dps_qos;
+    struct gh_dps_attest *dps_attest; /* owned; holds secrets */
     /* Table links: all sessions (list), authenticated ones (hash). */
     struct gh_hub_session *prev, *next, *hnext;
 };
@@ -102,5 +108,19 @@ uint8_t gh_hub_service_connect(struct gh_hub_session *s, const struct gh_mqtt_co
                                const char **why);
 void gh_hub_service_subscribe(struct gh_hub_session *s, const struct gh_mqtt_subscribe *sub);
 void gh_hub_service_puback(struct gh_hub_session *s);
+
+/* session_dps.c: device registration with the provisioning service over
+ * MQTT (PROTOCOL.md 4.2). gh_hub_dps_conn: the connection's TLS server name
+ * is dps.hostname. gh_hub_dps_connect answers the CONNECT itself (CONNACK 0,
+ * or a refusal that closes). gh_hub_dps_session_free releases (and wipes)
+ * the DPS state; safe on any session. Event-loop thread only. */
+struct gh_dps_attest;
+bool gh_hub_dps_conn(const struct gh_hub_session *s);
+void gh_hub_dps_connect(struct gh_hub_session *s, const struct gh_mqtt_connect *c);
+void gh_hub_dps_publish(struct gh_hub_session *s, const struct gh_mqtt_publish *p);
+void gh_hub_dps_subscribe(struct gh_hub_session *s, const struct gh_mqtt_subscribe *sub);
+void gh_hub_dps_unsubscribe(struct gh_hub_session *s, const struct gh_mqtt_unsubscribe *u);
+void gh_hub_dps_puback(struct gh_hub_session *s, uint16_t pid);
+void gh_hub_dps_session_free(struct gh_hub_session *s);
 
 #endif

@@ -241,7 +241,12 @@ GH_NODISCARD gh_err gh_store_session_clear(struct gh_store *s, const char *devic
 #define GH_RIGHT_REGISTRY_WRITE 0x2u
 #define GH_RIGHT_SERVICE_CONNECT 0x4u
 #define GH_RIGHT_DEVICE_CONNECT 0x8u
-#define GH_RIGHT_ALL 0xfu
+#define GH_RIGHT_ALL 0xfu /* every IoT Hub right (iothubowner) */
+/* The provisioning service's own right (enrollments, registrations): held
+ * only by DPS policies, and none of the hub rights above, so a DPS key
+ * cannot act on the hub (PROTOCOL.md 2.6: DPS has its own policies). */
+#define GH_RIGHT_PROVISIONING 0x10u
+#define GH_RIGHT_MASK 0x1fu
 
 /* Holds secrets: wipe with gh_policy_wipe. */
 struct gh_policy {

@@ -99,7 +99,7 @@ static gh_err read_policy(struct gh_store *s, sqlite3_stmt *st, struct gh_policy
     if (rc == GH_OK)
         rc = gh_store_i_col_text(s, st, 2, &r, "secondary_key", p.secondary_key,
                                  sizeof p.secondary_key);
-    if (rc == GH_OK) rc = gh_store_i_col_int(s, st, 3, &r, "rights", 1, GH_RIGHT_ALL, &rights);
+    if (rc == GH_OK) rc = gh_store_i_col_int(s, st, 3, &r, "rights", 1, GH_RIGHT_MASK, &rights);
     if (rc == GH_OK &&
         (!gh_identity_key_valid(p.primary_key) || !gh_identity_key_valid(p.secondary_key)))
         rc = gh_store_i_bad_row(s, &r, "primary_key/secondary_key", "is not a valid key");
@@ -139,7 +139,7 @@ gh_err gh_store_policy_put(struct gh_store *s, const struct gh_policy *p)
                                GH_POLICY_NAME_MAX);
     if (!gh_identity_key_valid(p->primary_key) || !gh_identity_key_valid(p->secondary_key))
         return gh_store_i_fail(s, GH_ERR_ARG, "policy keys must be base64 of 16 to 64 bytes");
-    if (p->rights == 0 || (p->rights & ~GH_RIGHT_ALL) != 0)
+    if (p->rights == 0 || (p->rights & ~GH_RIGHT_MASK) != 0)
         return gh_store_i_fail(s, GH_ERR_ARG, "policy rights must be a non-empty set");
     GH_GUARD(gh_store_i_stmt(s, GH_STMT_POLICY_PUT, &st));
     gh_err rc = bind_policy(s, st, p);

@@ -55,6 +55,16 @@ static gh_err load_cert(struct gh_mgmt_ctx *c, const char *opt, const char *path
     return GH_OK;
 }
 
+gh_err gh_mgmt_cert_pem(struct gh_mgmt_ctx *c, const char *opt, const char *path, char **pem,
+                        bool *is_ca)
+{
+    X509 *cert = NULL;
+    GH_GUARD(load_cert(c, opt, path, pem, &cert));
+    if (is_ca != NULL) *is_ca = gh_pki_cert_is_ca(cert);
+    X509_free(cert);
+    return GH_OK;
+}
+
 static void print_ca(struct gh_mgmt_ctx *c, const json_t *ca)
 {
     if (c->json) {

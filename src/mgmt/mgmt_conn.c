@@ -27,9 +27,10 @@ static gh_err say(char *msg, size_t cap, gh_err rc, const char *fmt, ...)
     return rc;
 }
 
+/* How to give a connection string; %s is the environment variable. */
 #define HOW_TO_GIVE                                                                                \
     "pass --connection-string 'HostName=...;SharedAccessKeyName=...;SharedAccessKey=...', "        \
-    "set $" GH_MGMT_ENV_CS ", or point --data-dir at the hub's data_dir"
+    "set $%s, or point --data-dir at the hub's data_dir"
 
 void gh_mgmt_cred_wipe(struct gh_mgmt_cred *c)
 {
@@ -42,15 +43,15 @@ static gh_err copy_field(struct gh_slice v, char *out, size_t cap)
 }
 
 /* Check text as a service connection string and fill *out. */
-static gh_err cred_from_text(const char *text, size_t len, const char *source,
+static gh_err cred_from_text(const char *text, size_t len, const char *source, const char *env,
                              struct gh_mgmt_cred *out, char *msg, size_t cap)
 {
     struct gh_connstr cs;
     memset(&cs, 0, sizeof cs);
     const char *why = NULL;
     if (len == 0)
-        return say(msg, cap, GH_ERR_CONFIG_VALUE, "the connection string from %s is empty; %s",
-                   source, HOW_TO_GIVE);
+        return say(msg, cap, GH_ERR_CONFIG_VALUE,
+                   "the connection string from %s is empty; " HOW_TO_GIVE, source, env);
     gh_err rc = gh_connstr_parse((struct gh_slice){(const uint8_t *)text, len}, &cs, &why);
     bool parsed = rc == GH_OK;
     if (parsed) rc = gh_connstr_check_service(&cs, &why);
@@ -85,8 +86,8 @@ static gh_err cred_from_text(const char *text, size_t len, const char *source,
 }
 
 /* Read a connection string file; trims surrounding whitespace. */
-static gh_err cred_from_file(const char *path, bool must_exist, struct gh_mgmt_cred *out, char *msg,
-                             size_t cap)
+static gh_err cred_from_file(const char *path, bool must_exist, const char *env,
+                             struct gh_mgmt_cred *out, char *msg, size_t cap)
 {
     uint8_t *data = NULL;
     size_t len = 0;
@@ -94,9 +95,9 @@ static gh_err cred_from_file(const char *path, bool must_exist, struct gh_mgmt_c
     gh_err rc = gh_mgmt_file_read(path, GH_CONNSTR_MAX, &data, &len, why, sizeof why);
     if (rc == GH_ERR_NOENT && !must_exist)
         return say(msg, cap, GH_ERR_CONFIG_MISSING,
-                   "no service connection string: no --connection-string, $" GH_MGMT_ENV_CS
-                   " is not set, and %s does not exist; %s",
-                   path, HOW_TO_GIVE);
+                   "no service connection string: no --connection-string, $%s is not set, "
+                   "and %s does not exist; " HOW_TO_GIVE,
+                   env, path, env);
     if (rc == GH_ERR_PERM)
         return say(msg, cap, rc, "%s (run as the hub's user or root, or pass --connection-string)",
                    why);
@@ -106,7 +107,7 @@ static gh_err cred_from_file(const char *path, bool must_exist, struct gh_mgmt_c
     while (end > start && strchr(" \t\r\n", data[end - 1]) != NULL) end--;
     char source[GH_MGMT_SOURCE_MAX];
     snprintf(source, sizeof source, "file %s", path);
-    rc = cred_from_text((const char *)data + start, end - start, source, out, msg, cap);
+    rc = cred_from_text((const char *)data + start, end - start, source, env, out, msg, cap);
     gh_secure_zero(data, len);
     free(data);
     return rc;
@@ -115,26 +116,33 @@ static gh_err cred_from_file(const char *path, bool must_exist, struct gh_mgmt_c
 gh_err gh_mgmt_cred_load(const struct gh_mgmt_cs_sources *src, struct gh_mgmt_cred *out, char *msg,
                          size_t cap)
 {
+    const char *env = src->env_name ? src->env_name : GH_MGMT_ENV_CS;
+    const char *file = src->file_name ? src->file_name : GH_MGMT_CS_FILE_NAME;
     int nflags = (src->flag != NULL) + (src->flag_file != NULL) + (src->data_dir != NULL);
     if (nflags > 1)
         return say(msg, cap, GH_ERR_USAGE,
                    "give only one of --connection-string, --connection-string-file and "
                    "--data-dir");
     if (src->flag != NULL)
-        return cred_from_text(src->flag, strlen(src->flag), "--connection-string", out, msg, cap);
-    if (src->flag_file != NULL) return cred_from_file(src->flag_file, true, out, msg, cap);
+        return cred_from_text(src->flag, strlen(src->flag), "--connection-string", env, out, msg,
+                              cap);
+    if (src->flag_file != NULL) return cred_from_file(src->flag_file, true, env, out, msg, cap);
+    char path[GH_MGMT_SOURCE_MAX];
     if (src->data_dir != NULL) {
-        char path[GH_MGMT_SOURCE_MAX];
-        int n = snprintf(path, sizeof path, "%s/%s", src->data_dir, GH_MGMT_CS_FILE_NAME);
+        int n = snprintf(path, sizeof path, "%s/%s", src->data_dir, file);
         if (n < 0 || (size_t)n >= sizeof path)
             return say(msg, cap, GH_ERR_USAGE, "--data-dir: path too long");
-        return cred_from_file(path, true, out, msg, cap);
+        return cred_from_file(path, true, env, out, msg, cap);
     }
-    if (src->env != NULL)
-        return cred_from_text(src->env, strlen(src->env), "$" GH_MGMT_ENV_CS, out, msg, cap);
-    const char *def =
-        src->default_file ? src->default_file : GH_MGMT_DATA_DIR_DEFAULT "/" GH_MGMT_CS_FILE_NAME;
-    return cred_from_file(def, false, out, msg, cap);
+    if (src->env != NULL) {
+        char source[GH_MGMT_SOURCE_MAX];
+        snprintf(source, sizeof source, "$%s", env);
+        return cred_from_text(src->env, strlen(src->env), source, env, out, msg, cap);
+    }
+    if (src->default_file != NULL)
+        return cred_from_file(src->default_file, false, env, out, msg, cap);
+    snprintf(path, sizeof path, "%s/%s", GH_MGMT_DATA_DIR_DEFAULT, file);
+    return cred_from_file(path, false, env, out, msg, cap);
 }
 
 /* ---- the hub's answers ------------------------------------------------------ */
@@ -200,6 +208,13 @@ void gh_mgmt_hub_error_parse(const uint8_t *body, size_t len, char *code, size_t
         }
         copy_clean(text, textcap, m, strlen(m));
     }
+    /* The provisioning service: {"errorCode":401002,"message":...}. */
+    json_t *ec = json_object_get(j, "errorCode");
+    if (code[0] == '\0' && json_is_integer(ec)) {
+        char num[24];
+        snprintf(num, sizeof num, "%lld", (long long)json_integer_value(ec));
+        copy_clean(code, codecap, num, strlen(num));
+    }
     json_decref(j);
 }
 
@@ -228,6 +243,14 @@ static gh_err answer_error(struct gh_mgmt_ctx *c, const struct gh_mgmt_req *rq,
     if (r->status == 401) {
         size_t n = strlen(text);
         while (n > 0 && text[n - 1] == '.') text[--n] = '\0';
+        if (c->dps)
+            return gh_mgmt_fail(c, rc,
+                                "the provisioning service %s refused policy '%s' (connection "
+                                "string from %s): %s. Use the DPS service connection string "
+                                "(" GH_MGMT_DPS_CS_FILE_NAME " in the hub's data_dir) and its "
+                                "current key",
+                                c->hub.cred.host, c->hub.cred.policy, c->hub.cred.source,
+                                text[0] ? text : "unauthorized");
         return gh_mgmt_fail(c, rc,
                             "the hub refused policy '%s' (connection string from %s): %s. "
                             "This needs a policy with the %s right (iothubowner has every right) "
@@ -235,6 +258,14 @@ static gh_err answer_error(struct gh_mgmt_ctx *c, const struct gh_mgmt_req *rq,
                             c->hub.cred.policy, c->hub.cred.source, text[0] ? text : "unauthorized",
                             rq->right ? rq->right : "needed");
     }
+    /* The provisioning service's codes are numbers; a named code is the
+     * hub's own API answering: the connection string is the hub's. */
+    if (c->dps && code[0] != '\0' && (code[0] < '0' || code[0] > '9'))
+        return gh_mgmt_fail(c, rc,
+                            "%s answered as an IoT hub, not as the provisioning service (%s: %s): "
+                            "use the DPS service connection string (" GH_MGMT_DPS_CS_FILE_NAME
+                            " in the hub's data_dir, or $" GH_MGMT_ENV_DPS_CS ")",
+                            c->hub.cred.host, code, text);
     if (code[0] == '\0')
         return gh_mgmt_fail(c, rc, "the hub answered %u %s%s%s", r->status,
                             r->reason.ptr ? (const char *)r->reason.ptr : "", text[0] ? ": " : "",
@@ -302,6 +333,8 @@ gh_err gh_mgmt_connect(struct gh_mgmt_ctx *c)
         .flag_file = a->val[GH_MOPT_CONNECTION_STRING_FILE],
         .data_dir = a->val[GH_MOPT_DATA_DIR],
         .env = c->env_cs,
+        .file_name = c->dps ? GH_MGMT_DPS_CS_FILE_NAME : NULL,
+        .env_name = c->dps ? GH_MGMT_ENV_DPS_CS : NULL,
     };
     gh_err rc = gh_mgmt_cred_load(&src, &h->cred, c->msg, sizeof c->msg);
     if (rc != GH_OK) return rc;

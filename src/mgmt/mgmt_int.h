@@ -11,6 +11,9 @@
  *   mgmt_twin.c       gatehouse twin ... and gatehouse method invoke
  *   mgmt_c2d.c        gatehouse c2d ...
  *   mgmt_telemetry.c  gatehouse telemetry tail
+ *   mgmt_dps.c        gatehouse enrollment ... and gatehouse registration ...
+ *                     (the provisioning service API, PROTOCOL.md 4.8)
+ *   mgmt_dps_out.c    their text output
  *
  * Everything here is single-threaded, like the CLI. Functions that take a
  * msg buffer write a one-line, human-readable reason into it on failure
@@ -65,6 +68,15 @@
 #define GH_MGMT_ENV_CS "GATEHOUSE_CONNECTION_STRING"
 #define GH_MGMT_ENV_CA "GATEHOUSE_CA"
 #define GH_MGMT_ENV_CA_PASSWORD "GH_PKI_CA_PASSWORD" /* as `gatehouse pki` */
+/* The provisioning service (enrollment, registration): its own connection
+ * string, written by the hub beside the hub's. */
+#define GH_MGMT_DPS_CS_FILE_NAME "dps-service-connection-string"
+#define GH_MGMT_ENV_DPS_CS "GATEHOUSE_DPS_CONNECTION_STRING"
+#define GH_MGMT_DPS_API_VERSION "2021-10-01"
+#define GH_MGMT_DPS_QUERY_PAGE 100u    /* x-ms-max-item-count of one query page */
+#define GH_MGMT_DPS_QUERY_PAGES 1000u  /* most pages followed by one list */
+#define GH_MGMT_DPS_HUBS_MAX 16u       /* --hub options (the service's iotHubs limit) */
+#define GH_MGMT_CONTINUATION_MAX 1024u /* an x-ms-continuation token */
 /* C2D headers besides the application properties: Authorization,
  * iothub-messageid, -correlationid, -expiry, -ack, Content-Encoding. */
 #define GH_MGMT_C2D_FIXED_HEADERS 6
@@ -136,6 +148,14 @@ enum gh_mgmt_opt {
     GH_MOPT_AFTER,
     GH_MOPT_LIMIT,
     GH_MOPT_FOLLOW,
+    /* enrollment, registration */
+    GH_MOPT_INDIVIDUAL,
+    GH_MOPT_GROUP,
+    GH_MOPT_GROUPS,
+    GH_MOPT_ATTESTATION,
+    GH_MOPT_DEVICE_ID,
+    GH_MOPT_INITIAL_TWIN,
+    GH_MOPT_HUB,
     GH_MOPT_COUNT
 };
 
@@ -152,7 +172,8 @@ struct gh_mgmt_opt_info {
     const char *name;
     const char *arg;
     const char *help;
-    bool repeatable; /* collected in gh_mgmt_args.props (only --property) */
+    bool repeatable; /* collected in gh_mgmt_args.props (--property, --hub;
+                        no command takes both) */
 };
 
 /* The option table entry of o; NULL when o is out of range. Static storage. */
@@ -162,7 +183,7 @@ const struct gh_mgmt_opt_info *gh_mgmt_opt_info(enum gh_mgmt_opt o);
 struct gh_mgmt_args {
     const char *val[GH_MOPT_COUNT]; /* option values; NULL when not given */
     bool given[GH_MOPT_COUNT];
-    const char *props[GH_MGMT_PROPS_MAX]; /* --property values, in order */
+    const char *props[GH_MGMT_PROPS_MAX]; /* --property (or --hub) values, in order */
     size_t nprops;
     const char *pos[GH_MGMT_POS_MAX];
     size_t npos;
@@ -208,9 +229,11 @@ void gh_mgmt_help_group(FILE *f, const char *group);
 struct gh_mgmt_cs_sources {
     const char *flag;         /* --connection-string */
     const char *flag_file;    /* --connection-string-file */
-    const char *data_dir;     /* --data-dir (its service-connection-string) */
-    const char *env;          /* the value of $GATEHOUSE_CONNECTION_STRING */
-    const char *default_file; /* NULL: GH_MGMT_DATA_DIR_DEFAULT/GH_MGMT_CS_FILE_NAME */
+    const char *data_dir;     /* --data-dir (its file_name) */
+    const char *env;          /* the value of $env_name */
+    const char *default_file; /* NULL: GH_MGMT_DATA_DIR_DEFAULT/file_name */
+    const char *file_name;    /* NULL: GH_MGMT_CS_FILE_NAME */
+    const char *env_name;     /* for messages; NULL: GH_MGMT_ENV_CS */
 };
 
 /* A service credential: the parts of a service connection string. */
@@ -252,8 +275,9 @@ GH_NODISCARD gh_err gh_mgmt_status_err(unsigned status, const char *code);
 /* Split an IoT Hub error body {"Message":"ErrorCode:<code>;<text>",...}:
  * code and text are NUL-terminated and truncated to their capacities
  * (codecap, textcap >= 1). A body that is not of this form gives code ""
- * and the Message (or "") as text. Control characters in text become
- * spaces. Pure; never fails. */
+ * and the Message (or "") as text; a provisioning service error body
+ * {"errorCode":<n>,"message":<text>,...} gives code "<n>" (decimal).
+ * Control characters in text become spaces. Pure; never fails. */
 void gh_mgmt_hub_error_parse(const uint8_t *body, size_t len, char *code, size_t codecap,
                              char *text, size_t textcap);
 
@@ -287,7 +311,9 @@ struct gh_mgmt_ctx {
     struct gh_mgmt_args a;
     FILE *out;
     bool json;
-    const char *env_cs; /* $GATEHOUSE_CONNECTION_STRING (NULL: unset) */
+    bool dps;           /* an enrollment/registration command: the DPS service */
+    const char *env_cs; /* $GATEHOUSE_CONNECTION_STRING, or for dps
+                           $GATEHOUSE_DPS_CONNECTION_STRING (NULL: unset) */
     const char *env_ca; /* $GATEHOUSE_CA */
     struct gh_mgmt_hub hub;
     bool connected;
@@ -298,7 +324,9 @@ struct gh_mgmt_ctx {
 GH_NODISCARD gh_err gh_mgmt_fail(struct gh_mgmt_ctx *c, gh_err rc, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* Open the connection (once): load the credential, build the TLS context.
+/* Open the connection (once): load the credential (for c->dps the DPS
+ * service connection string: GH_MGMT_DPS_CS_FILE_NAME in --data-dir),
+ * build the TLS context.
  * Errors: those of gh_mgmt_cred_load, GH_ERR_USAGE (bad --port or
  * --timeout), the gh_tls_client_new errors for --ca (reason in c->msg). */
 GH_NODISCARD gh_err gh_mgmt_connect(struct gh_mgmt_ctx *c);
@@ -467,6 +495,79 @@ GH_NODISCARD gh_err gh_mgmt_c2d_headers(const struct gh_mgmt_args *a, int64_t no
 GH_NODISCARD gh_err gh_mgmt_telemetry_target(char *out, size_t cap, const char *device,
                                              int64_t after, const char *since, uint64_t limit,
                                              unsigned wait_s);
+
+/* ---- provisioning service (mgmt_dps.c, mgmt_dps_out.c) ---------------------- */
+
+/* What `enrollment create` sends (strings borrowed). */
+struct gh_mgmt_enrollment_spec {
+    bool group;                 /* enrollment group, else individual */
+    const char *id;             /* registration id or group id */
+    const char *attestation;    /* "symmetric-key" or "x509" (NULL: not given) */
+    const char *primary_key;    /* base64; NULL: generated by the service */
+    const char *secondary_key;  /* base64; NULL: generated by the service */
+    const char *cert_pem;       /* x509: device (individual) or signing CA (group) */
+    bool edge;                  /* capabilities.iotEdge */
+    const char *device_id;      /* individual only; NULL: the registration id */
+    const json_t *initial_twin; /* {"tags":..,"properties":{"desired":..}}; NULL: none */
+    bool disabled;              /* provisioningStatus */
+    const char *const *hubs;    /* iotHubs */
+    size_t nhubs;
+};
+
+/* Symmetric keys the service accepts: base64 of this many bytes. */
+#define GH_MGMT_DPS_KEY_MIN 16u
+#define GH_MGMT_DPS_KEY_MAX 64u
+
+/* The PUT body of an individual enrollment (PROTOCOL.md 4.6) or an
+ * enrollment group: registrationId (+ deviceId) or enrollmentGroupId,
+ * attestation {type symmetricKey, symmetricKey {primaryKey?, secondaryKey?}}
+ * or {type x509, x509 {clientCertificates | signingCertificates {primary
+ * {certificate}}}}, capabilities.iotEdge, provisioningStatus, iotHubs (when
+ * given), initialTwin (when given), reprovisionPolicy (both true). *out is a
+ * new reference, written only on success.
+ * Errors (reason in msg): GH_ERR_USAGE (no attestation), GH_ERR_ARG (an
+ * invalid id, device id or hub host name; an unknown attestation; keys
+ * with x509, a certificate with symmetric-key, x509 without a certificate;
+ * a key that is not base64 of GH_MGMT_DPS_KEY_MIN..MAX bytes; --device-id
+ * for a group; more than GH_MGMT_DPS_HUBS_MAX hubs; an initial twin that
+ * is not an object with only tags and properties.desired objects),
+ * GH_ERR_NOMEM. Pure. */
+GH_NODISCARD gh_err gh_mgmt_enrollment_body(const struct gh_mgmt_enrollment_spec *s, json_t **out,
+                                            char *msg, size_t cap);
+
+/* "/collection[/id[/action]]?api-version=GH_MGMT_DPS_API_VERSION" of the
+ * provisioning service API (segments percent-encoded). id NULL: none;
+ * action needs id. Errors: GH_ERR_ARG (empty collection or id, action
+ * without id), GH_ERR_NOBUFS. Pure. */
+GH_NODISCARD gh_err gh_mgmt_dps_target(char *out, size_t cap, const char *collection,
+                                       const char *id, const char *action);
+
+/* Is s a host name for --hub (1..GH_MGMT_HOST_MAX letters, digits, '-',
+ * '.', no empty label)? */
+bool gh_mgmt_host_valid(const char *s);
+
+/* Text output of enrollments (show_keys: print symmetric keys, else
+ * "(hidden ...)"), enrollment lists, registration states and lists. Peer
+ * text is escaped. */
+void gh_mgmt_print_enrollment(FILE *f, const json_t *e, bool show_keys);
+void gh_mgmt_print_enrollment_table(FILE *f, const json_t *arr, bool groups);
+void gh_mgmt_print_registration(FILE *f, const json_t *r);
+void gh_mgmt_print_registration_table(FILE *f, const json_t *arr);
+
+/* The PEM of the first certificate in path (*pem: caller frees) and
+ * whether it is a CA (is_ca may be NULL). Errors (reason in c->msg, naming
+ * opt): GH_ERR_ARG (no certificate in the file), the gh_pki_certs_load
+ * errors (GH_ERR_NOENT, GH_ERR_PERM, GH_ERR_IO, ...), GH_ERR_NOMEM. */
+GH_NODISCARD gh_err gh_mgmt_cert_pem(struct gh_mgmt_ctx *c, const char *opt, const char *path,
+                                     char **pem, bool *is_ca);
+
+GH_NODISCARD gh_err gh_mgmt_enrollment_create(struct gh_mgmt_ctx *c);
+GH_NODISCARD gh_err gh_mgmt_enrollment_list(struct gh_mgmt_ctx *c);
+GH_NODISCARD gh_err gh_mgmt_enrollment_show(struct gh_mgmt_ctx *c);
+GH_NODISCARD gh_err gh_mgmt_enrollment_delete(struct gh_mgmt_ctx *c);
+GH_NODISCARD gh_err gh_mgmt_registration_list(struct gh_mgmt_ctx *c);
+GH_NODISCARD gh_err gh_mgmt_registration_show(struct gh_mgmt_ctx *c);
+GH_NODISCARD gh_err gh_mgmt_registration_delete(struct gh_mgmt_ctx *c);
 
 GH_NODISCARD gh_err gh_mgmt_device_create(struct gh_mgmt_ctx *c);
 GH_NODISCARD gh_err gh_mgmt_device_list(struct gh_mgmt_ctx *c);

@@ -1,7 +1,8 @@
 /* Fuzz what the management CLI reads from the hub and from devices: the
- * hub's error bodies, JSON documents through every text printer and the
- * device-document editor, and the argument parsers (durations, times,
- * properties, numbers).
+ * hub's (and the provisioning service's) error bodies, JSON documents
+ * through every text printer, the device-document editor and the
+ * enrollment builder (as an initial twin), and the argument parsers
+ * (durations, times, properties, numbers, host names).
  *
  * Oracles: the error-body parts are terminated and free of control
  * characters; the text printers never write a control character other than
@@ -42,6 +43,12 @@ static void printers(const json_t *j)
     gh_mgmt_print_ca(f, j);
     gh_mgmt_print_ca_table(f, j);
     gh_mgmt_print_twin(f, j);
+    gh_mgmt_print_enrollment(f, j, true);
+    gh_mgmt_print_enrollment(f, j, false);
+    gh_mgmt_print_enrollment_table(f, j, false);
+    gh_mgmt_print_enrollment_table(f, j, true);
+    gh_mgmt_print_registration(f, j);
+    gh_mgmt_print_registration_table(f, j);
     fclose(f);
     no_controls(buf, len, true);
     free(buf);
@@ -68,6 +75,16 @@ static void editor(const json_t *j)
     ch = (struct gh_mgmt_device_change){.edge = 0, .auth_type = "sas"};
     (void)gh_mgmt_device_apply(copy, &ch, msg, sizeof msg);
     json_decref(copy);
+    /* The enrollment builder takes j as an initial twin: accepted only in
+     * the documented shape, and then copied unchanged. */
+    struct gh_mgmt_enrollment_spec spec = {
+        .id = "dev-1", .attestation = "symmetric-key", .initial_twin = j};
+    json_t *body = NULL;
+    if (gh_mgmt_enrollment_body(&spec, &body, msg, sizeof msg) == GH_OK) {
+        check(json_is_object(j));
+        check(json_equal(json_object_get(body, "initialTwin"), j));
+        json_decref(body);
+    }
 }
 
 static void text_parsers(const char *s, size_t size)
@@ -77,6 +94,7 @@ static void text_parsers(const char *s, size_t size)
     (void)gh_mgmt_duration_parse(s, &v);
     (void)gh_mgmt_uint_parse(s, 0, UINT64_MAX, &u);
     (void)gh_mgmt_since_parse(s, 1767225600000LL, &v);
+    if (gh_mgmt_host_valid(s)) check(strlen(s) > 0 && strlen(s) <= GH_MGMT_HOST_MAX && s[0] != '.');
     if (gh_mgmt_time_parse(s, &v) == GH_OK) {
         char t[GH_MGMT_TIME_MAX];
         gh_mgmt_time_format(v, t);

@@ -295,8 +295,10 @@ static void test_policies(void **state)
     assert_int_equal(q.rights, GH_RIGHT_REGISTRY_READ);
     p.rights = 0;
     assert_int_equal(gh_store_policy_put(f->s, &p), GH_ERR_ARG);
-    p.rights = 0x10;
+    p.rights = 0x20; /* outside GH_RIGHT_MASK */
     assert_int_equal(gh_store_policy_put(f->s, &p), GH_ERR_ARG);
+    p.rights = GH_RIGHT_PROVISIONING;
+    assert_int_equal(gh_store_policy_put(f->s, &p), GH_OK);
     p.rights = 1;
     strcpy(p.name, "bad name");
     assert_int_equal(gh_store_policy_put(f->s, &p), GH_ERR_ARG);

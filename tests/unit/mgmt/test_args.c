@@ -39,7 +39,7 @@ static void test_table(void **state)
         assert_non_null(c->run);
         assert_ptr_equal(gh_mgmt_cmd_find(c->group, c->name), c);
     }
-    assert_int_equal(n, 16);
+    assert_int_equal(n, 23);
     assert_null(gh_mgmt_cmd_find("device", "nope"));
     assert_null(gh_mgmt_cmd_find(NULL, "list"));
     for (int o = 0; o < GH_MOPT_COUNT; o++) {
