@@ -1,27 +1,33 @@
 // Quickstart devices: X.509 "carriage" devices built with the official Azure
-// IoT Node SDK (azure-iot-device + azure-iot-device-mqtt), connecting to the
-// hub exactly as they would to Azure IoT Hub. Each sends telemetry, reports a
-// twin property, prints desired-property changes and answers the "reboot"
-// method. Exits when every device has answered a method, or after a timeout.
-//   node devices.cjs PKI_DIR HUB_HOST DEVICE_ID...
+// IoT Node SDKs, exactly as they would run against Azure: each registers
+// through the provisioning service (azure-iot-provisioning-device-mqtt with
+// its tenant-CA certificate, group enrollment), then connects to the hub it
+// was assigned (azure-iot-device-mqtt), sends telemetry, reports a twin
+// property, prints desired-property changes and answers the "reboot" method.
+// Exits when every device has answered a method, or after a timeout.
+//   node devices.cjs PKI_DIR DPS_HOST ID_SCOPE DEVICE_ID...
 'use strict';
 const fs = require('fs');
 const path = require('path');
 const { Client, Message } = require('azure-iot-device');
 const { Mqtt } = require('azure-iot-device-mqtt');
+const { ProvisioningDeviceClient } = require('azure-iot-provisioning-device');
+const { Mqtt: ProvMqtt } = require('azure-iot-provisioning-device-mqtt');
+const { X509Security } = require('azure-iot-security-x509');
 
-const [pki, host, ...ids] = process.argv.slice(2);
+const [pki, dpsHost, idScope, ...ids] = process.argv.slice(2);
 const ca = fs.readFileSync(path.join(pki, 'certs', 'root-ca.cert.pem'), 'utf8');
 const timeout = setTimeout(() => { console.log('devices: timeout'); process.exit(1); }, 90000);
 let answered = 0;
 
 async function run(id) {
-  const client = Client.fromConnectionString(`HostName=${host};DeviceId=${id};x509=true`, Mqtt);
-  client.setOptions({
-    ca,
-    cert: fs.readFileSync(path.join(pki, 'certs', `${id}.chain.pem`), 'utf8'),
-    key: fs.readFileSync(path.join(pki, 'private', `${id}.key.pem`), 'utf8'),
-  });
+  const cert = fs.readFileSync(path.join(pki, 'certs', `${id}.chain.pem`), 'utf8');
+  const key = fs.readFileSync(path.join(pki, 'private', `${id}.key.pem`), 'utf8');
+  const prov = ProvisioningDeviceClient.create(dpsHost, idScope, new ProvMqtt(), new X509Security(id, { cert, key }));
+  const reg = await prov.register();
+  console.log(`devices: ${id} registered through DPS: assigned to ${reg.assignedHub} as ${reg.deviceId}`);
+  const client = Client.fromConnectionString(`HostName=${reg.assignedHub};DeviceId=${reg.deviceId};x509=true`, Mqtt);
+  client.setOptions({ ca, cert, key });
   await client.open();
   const twin = await client.getTwin();
   twin.on('properties.desired', (d) => {
