@@ -13,10 +13,10 @@ struct command {
 };
 
 static const struct command commands[] = {
-    {"hub", "run the IoT Hub-compatible hub (device MQTT endpoint, registry, service API)",
-     GH_CLI_HUB},
+    {"hub", "run the IoT Hub-compatible hub and its provisioning service (DPS)", GH_CLI_HUB},
     {"edge", "run and manage the transparent gateway (config.toml)", NULL},
-    {"pki", "make and inspect certificates: root, edge and tenant CAs, servers, devices", GH_CLI_PKI},
+    {"pki", "make and inspect certificates: root, edge and tenant CAs, servers, devices",
+     GH_CLI_PKI},
     {"device", "manage device identities in a hub", GH_CLI_MGMT},
     {"ca", "register and verify CA certificates with a hub", GH_CLI_MGMT},
     {"twin", "show and update device twins", GH_CLI_MGMT},
