@@ -29,7 +29,7 @@ static gh_err read_row(struct gh_dps_store *s, sqlite3_stmt *st, enum gh_dps_kin
     char why[GH_DPS_REASON_MAX];
     gh_err rc = gh_dps_enrollment_from_json(j, kind, &e, why, sizeof why);
     json_decref(j);
-    if (rc == GH_ERR_NOMEM) return gh_dps_i_fail(s, rc, "out of memory");
+    if (rc == GH_ERR_NOMEM) return gh_db_fail(&s->db, rc, "out of memory");
     if (rc != GH_OK) return gh_dps_i_bad_row(s, table, key, "doc", why);
     char k[GH_DPS_ID_MAX + 1];
     int64_t created = 0, updated = 0;
@@ -58,10 +58,10 @@ static gh_err find(struct gh_dps_store *s, enum gh_dps_kind kind, const char *ke
 {
     sqlite3_stmt *st;
     bool row = false;
-    GH_GUARD(gh_dps_i_stmt(s, GH_DPS_STMT_EN_GET, &st));
-    gh_err rc = gh_dps_i_int(s, st, 1, kind);
-    if (rc == GH_OK) rc = gh_dps_i_text(s, st, 2, key);
-    if (rc == GH_OK) rc = gh_dps_i_step(s, st, &row, "get enrollment");
+    GH_GUARD(gh_db_stmt(&s->db, GH_DPS_STMT_EN_GET, &st));
+    gh_err rc = gh_db_bind_int(&s->db, st, 1, kind);
+    if (rc == GH_OK) rc = gh_db_bind_text(&s->db, st, 2, key);
+    if (rc == GH_OK) rc = gh_db_step(&s->db, st, &row, "get enrollment");
     if (rc == GH_OK && row) rc = read_row(s, st, kind, key, out);
     sqlite3_reset(st);
     if (rc == GH_OK) *found = row;
@@ -94,9 +94,9 @@ static gh_err put_locked(struct gh_dps_store *s, const struct gh_dps_enrollment 
     gh_err rc = GH_OK;
     bool conditional = if_match != NULL && if_match[0] != '\0' && strcmp(if_match, "*") != 0;
     if (conditional && !found)
-        rc = gh_dps_i_fail(s, GH_ERR_NOT_FOUND, "enrollment not found");
+        rc = gh_db_fail(&s->db, GH_ERR_NOT_FOUND, "enrollment not found");
     else if (found && !gh_dps_i_etag_matches(cur.etag, if_match))
-        rc = gh_dps_i_fail(s, GH_ERR_ETAG_MISMATCH, "etag does not match");
+        rc = gh_db_fail(&s->db, GH_ERR_ETAG_MISMATCH, "etag does not match");
     if (rc == GH_OK) rc = gh_dps_enrollment_copy(rec, in);
     if (rc != GH_OK) {
         if (found) gh_dps_enrollment_cleanup(&cur);
@@ -121,16 +121,16 @@ static gh_err put_locked(struct gh_dps_store *s, const struct gh_dps_enrollment 
     if (rc == GH_OK && (doc = json_dumps(j, JSON_COMPACT)) == NULL) rc = GH_ERR_NOMEM;
     json_decref(j);
     if (rc == GH_OK && strlen(doc) > GH_DPS_JSON_MAX)
-        rc = gh_dps_i_fail(s, GH_ERR_TOO_LARGE, "enrollment document is too large");
+        rc = gh_db_fail(&s->db, GH_ERR_TOO_LARGE, "enrollment document is too large");
     sqlite3_stmt *st;
-    if (rc == GH_OK) rc = gh_dps_i_stmt(s, GH_DPS_STMT_EN_PUT, &st);
-    if (rc == GH_OK) rc = gh_dps_i_int(s, st, 1, rec->kind);
-    if (rc == GH_OK) rc = gh_dps_i_text(s, st, 2, key);
-    if (rc == GH_OK) rc = gh_dps_i_text(s, st, 3, doc);
-    if (rc == GH_OK) rc = gh_dps_i_text(s, st, 4, rec->etag);
-    if (rc == GH_OK) rc = gh_dps_i_int(s, st, 5, rec->created_ms);
-    if (rc == GH_OK) rc = gh_dps_i_int(s, st, 6, rec->updated_ms);
-    if (rc == GH_OK) rc = gh_dps_i_exec(s, st, "put enrollment");
+    if (rc == GH_OK) rc = gh_db_stmt(&s->db, GH_DPS_STMT_EN_PUT, &st);
+    if (rc == GH_OK) rc = gh_db_bind_int(&s->db, st, 1, rec->kind);
+    if (rc == GH_OK) rc = gh_db_bind_text(&s->db, st, 2, key);
+    if (rc == GH_OK) rc = gh_db_bind_text(&s->db, st, 3, doc);
+    if (rc == GH_OK) rc = gh_db_bind_text(&s->db, st, 4, rec->etag);
+    if (rc == GH_OK) rc = gh_db_bind_int(&s->db, st, 5, rec->created_ms);
+    if (rc == GH_OK) rc = gh_db_bind_int(&s->db, st, 6, rec->updated_ms);
+    if (rc == GH_OK) rc = gh_db_exec(&s->db, st, "put enrollment");
     if (doc != NULL) {
         gh_secure_zero(doc, strlen(doc));
         free(doc);
@@ -146,16 +146,16 @@ gh_err gh_dps_store_enrollment_put(struct gh_dps_store *s, const struct gh_dps_e
 {
     char key[GH_DPS_ID_MAX + 1];
     if (gh_dps_id_key(in->id, key) != GH_OK)
-        return gh_dps_i_fail(s, GH_ERR_ARG, "invalid enrollment id");
+        return gh_db_fail(&s->db, GH_ERR_ARG, "invalid enrollment id");
     struct gh_dps_enrollment rec;
     memset(&rec, 0, sizeof rec);
     bool was_new = false;
-    GH_GUARD(gh_dps_i_begin(s));
+    GH_GUARD(gh_db_begin(&s->db));
     gh_err rc = put_locked(s, in, key, if_match, &rec, &was_new);
     if (rc == GH_OK)
-        rc = gh_dps_i_commit(s);
+        rc = gh_db_commit(&s->db);
     else
-        gh_dps_i_rollback(s);
+        gh_db_rollback(&s->db);
     if (rc != GH_OK) {
         /* put_locked cleaned rec on its own failures; a failed commit
          * leaves it filled. */
@@ -175,11 +175,11 @@ gh_err gh_dps_store_enrollment_get(struct gh_dps_store *s, enum gh_dps_kind kind
 {
     char key[GH_DPS_ID_MAX + 1];
     if (gh_dps_id_key(id, key) != GH_OK)
-        return gh_dps_i_fail(s, GH_ERR_ARG, "invalid enrollment id");
+        return gh_db_fail(&s->db, GH_ERR_ARG, "invalid enrollment id");
     bool found = false;
     struct gh_dps_enrollment e;
     GH_GUARD(find(s, kind, key, &e, &found));
-    if (!found) return gh_dps_i_fail(s, GH_ERR_NOT_FOUND, "enrollment not found");
+    if (!found) return gh_db_fail(&s->db, GH_ERR_NOT_FOUND, "enrollment not found");
     memcpy(out, &e, sizeof e);
     return GH_OK;
 }
@@ -189,22 +189,22 @@ gh_err gh_dps_store_enrollment_delete(struct gh_dps_store *s, enum gh_dps_kind k
 {
     char key[GH_DPS_ID_MAX + 1];
     if (gh_dps_id_key(id, key) != GH_OK)
-        return gh_dps_i_fail(s, GH_ERR_ARG, "invalid enrollment id");
-    GH_GUARD(gh_dps_i_begin(s));
+        return gh_db_fail(&s->db, GH_ERR_ARG, "invalid enrollment id");
+    GH_GUARD(gh_db_begin(&s->db));
     struct gh_dps_enrollment cur;
     bool found = false;
     gh_err rc = find(s, kind, key, &cur, &found);
-    if (rc == GH_OK && !found) rc = gh_dps_i_fail(s, GH_ERR_NOT_FOUND, "enrollment not found");
+    if (rc == GH_OK && !found) rc = gh_db_fail(&s->db, GH_ERR_NOT_FOUND, "enrollment not found");
     if (rc == GH_OK && !gh_dps_i_etag_matches(cur.etag, if_match))
-        rc = gh_dps_i_fail(s, GH_ERR_ETAG_MISMATCH, "etag does not match");
+        rc = gh_db_fail(&s->db, GH_ERR_ETAG_MISMATCH, "etag does not match");
     if (found) gh_dps_enrollment_cleanup(&cur);
     sqlite3_stmt *st;
-    if (rc == GH_OK) rc = gh_dps_i_stmt(s, GH_DPS_STMT_EN_DEL, &st);
-    if (rc == GH_OK) rc = gh_dps_i_int(s, st, 1, kind);
-    if (rc == GH_OK) rc = gh_dps_i_text(s, st, 2, key);
-    if (rc == GH_OK) rc = gh_dps_i_exec(s, st, "delete enrollment");
-    if (rc == GH_OK) return gh_dps_i_commit(s);
-    gh_dps_i_rollback(s);
+    if (rc == GH_OK) rc = gh_db_stmt(&s->db, GH_DPS_STMT_EN_DEL, &st);
+    if (rc == GH_OK) rc = gh_db_bind_int(&s->db, st, 1, kind);
+    if (rc == GH_OK) rc = gh_db_bind_text(&s->db, st, 2, key);
+    if (rc == GH_OK) rc = gh_db_exec(&s->db, st, "delete enrollment");
+    if (rc == GH_OK) return gh_db_commit(&s->db);
+    gh_db_rollback(&s->db);
     return rc;
 }
 
@@ -214,18 +214,18 @@ gh_err gh_dps_store_enrollment_list(struct gh_dps_store *s, enum gh_dps_kind kin
 {
     char from[GH_DPS_ID_MAX + 1] = "";
     if (after != NULL && after[0] != '\0' && gh_dps_id_key(after, from) != GH_OK)
-        return gh_dps_i_fail(s, GH_ERR_ARG, "invalid enrollment id");
+        return gh_db_fail(&s->db, GH_ERR_ARG, "invalid enrollment id");
     if (limit == 0 || limit > GH_DPS_STORE_LIST_DEFAULT) limit = GH_DPS_STORE_LIST_DEFAULT;
     if (limit > cap) limit = cap;
     sqlite3_stmt *st;
-    GH_GUARD(gh_dps_i_stmt(s, GH_DPS_STMT_EN_LIST, &st));
-    gh_err rc = gh_dps_i_int(s, st, 1, kind);
-    if (rc == GH_OK) rc = gh_dps_i_text(s, st, 2, from);
-    if (rc == GH_OK) rc = gh_dps_i_int(s, st, 3, (int64_t)limit);
+    GH_GUARD(gh_db_stmt(&s->db, GH_DPS_STMT_EN_LIST, &st));
+    gh_err rc = gh_db_bind_int(&s->db, st, 1, kind);
+    if (rc == GH_OK) rc = gh_db_bind_text(&s->db, st, 2, from);
+    if (rc == GH_OK) rc = gh_db_bind_int(&s->db, st, 3, (int64_t)limit);
     size_t got = 0;
     bool row = true;
     while (rc == GH_OK && got < limit) {
-        rc = gh_dps_i_step(s, st, &row, "list enrollments");
+        rc = gh_db_step(&s->db, st, &row, "list enrollments");
         if (rc != GH_OK || !row) break;
         char key[GH_DPS_ID_MAX + 1];
         rc = gh_dps_i_col_text(s, st, 4, table_of(kind), "?", "key", key, sizeof key);

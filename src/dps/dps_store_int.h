@@ -5,6 +5,7 @@
 #include <sqlite3.h>
 
 #include "dps/dps_store.h"
+#include "hub/db.h"
 
 #define GH_DPS_REG_COLS                                                                            \
     "registration_id, device_id, assigned_hub, status, substatus, error_code, error_message, "     \
@@ -12,9 +13,6 @@
 
 /* X(name, sql) */
 #define GH_DPS_STATEMENTS(X)                                                                       \
-    X(BEGIN, "BEGIN IMMEDIATE")                                                                    \
-    X(COMMIT, "COMMIT")                                                                            \
-    X(ROLLBACK, "ROLLBACK")                                                                        \
     X(EN_GET, "SELECT doc, etag, created_ms, updated_ms FROM enrollment WHERE kind = ?1 AND "      \
               "key = ?2")                                                                          \
     X(EN_PUT, "INSERT OR REPLACE INTO enrollment(kind, key, doc, etag, created_ms, updated_ms) "   \
@@ -45,30 +43,12 @@ enum gh_dps_stmt {
 };
 
 struct gh_dps_store {
-    sqlite3 *db;
-    sqlite3_stmt *stmt[GH_DPS_STMT_COUNT];
-    int64_t (*now)(void *ctx);
-    void *now_ctx;
-    char err[GH_DPS_STORE_ERR_MAX];
+    struct gh_db db; /* dps.db: handle, statement cache, clock, message */
 };
 
-gh_err gh_dps_i_fail(struct gh_dps_store *s, gh_err rc, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-gh_err gh_dps_i_sqlite(struct gh_dps_store *s, int rc, const char *what);
-/* Cached statement, reset, bindings cleared. */
-GH_NODISCARD gh_err gh_dps_i_stmt(struct gh_dps_store *s, enum gh_dps_stmt id, sqlite3_stmt **out);
-/* Step once; *row true when a row is ready. Resets on error. */
-GH_NODISCARD gh_err gh_dps_i_step(struct gh_dps_store *s, sqlite3_stmt *st, bool *row,
-                                  const char *what);
-/* Step to completion and reset. */
-GH_NODISCARD gh_err gh_dps_i_exec(struct gh_dps_store *s, sqlite3_stmt *st, const char *what);
-GH_NODISCARD gh_err gh_dps_i_begin(struct gh_dps_store *s);
-GH_NODISCARD gh_err gh_dps_i_commit(struct gh_dps_store *s);
-void gh_dps_i_rollback(struct gh_dps_store *s);
-/* Bind text (NULL = '') or an integer. */
-GH_NODISCARD gh_err gh_dps_i_text(struct gh_dps_store *s, sqlite3_stmt *st, int i, const char *v);
-GH_NODISCARD gh_err gh_dps_i_int(struct gh_dps_store *s, sqlite3_stmt *st, int i, int64_t v);
-/* Checked column reads; a bad column is GH_ERR_DB naming table/key/column. */
+/* Statements, transactions and binds: hub/db.h, called with &s->db. */
+/* Checked column reads (gh_db_col_*) naming table and raw key (shown
+ * escaped); a bad column is GH_ERR_DB naming table/key/column. */
 GH_NODISCARD gh_err gh_dps_i_col_text(struct gh_dps_store *s, sqlite3_stmt *st, int col,
                                       const char *table, const char *key, const char *name,
                                       char *out, size_t cap);

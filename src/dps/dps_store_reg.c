@@ -72,9 +72,9 @@ static gh_err find_reg(struct gh_dps_store *s, const char *key, struct gh_dps_re
 {
     sqlite3_stmt *st;
     bool row = false;
-    GH_GUARD(gh_dps_i_stmt(s, GH_DPS_STMT_REG_GET, &st));
-    gh_err rc = gh_dps_i_text(s, st, 1, key);
-    if (rc == GH_OK) rc = gh_dps_i_step(s, st, &row, "get registration");
+    GH_GUARD(gh_db_stmt(&s->db, GH_DPS_STMT_REG_GET, &st));
+    gh_err rc = gh_db_bind_text(&s->db, st, 1, key);
+    if (rc == GH_OK) rc = gh_db_step(&s->db, st, &row, "get registration");
     if (rc == GH_OK && row) rc = read_reg(s, st, out);
     sqlite3_reset(st);
     if (rc == GH_OK) *found = row;
@@ -94,22 +94,22 @@ static gh_err put_reg_locked(struct gh_dps_store *s, const char *key, struct gh_
     r->created_ms = found ? cur.created_ms : now;
     r->updated_ms = now;
     sqlite3_stmt *st;
-    GH_GUARD(gh_dps_i_stmt(s, GH_DPS_STMT_REG_PUT, &st));
-    gh_err rc = gh_dps_i_text(s, st, 1, key);
-    if (rc == GH_OK) rc = gh_dps_i_text(s, st, 2, r->registration_id);
-    if (rc == GH_OK) rc = gh_dps_i_text(s, st, 3, r->device_id);
-    if (rc == GH_OK) rc = gh_dps_i_text(s, st, 4, r->assigned_hub);
-    if (rc == GH_OK) rc = gh_dps_i_int(s, st, 5, r->status);
-    if (rc == GH_OK) rc = gh_dps_i_int(s, st, 6, r->substatus);
-    if (rc == GH_OK) rc = gh_dps_i_int(s, st, 7, r->error_code);
-    if (rc == GH_OK) rc = gh_dps_i_text(s, st, 8, r->error_message);
-    if (rc == GH_OK) rc = gh_dps_i_int(s, st, 9, r->enrollment_kind);
-    if (rc == GH_OK) rc = gh_dps_i_text(s, st, 10, r->enrollment_id);
-    if (rc == GH_OK) rc = gh_dps_i_text(s, st, 11, r->etag);
-    if (rc == GH_OK) rc = gh_dps_i_int(s, st, 12, r->created_ms);
-    if (rc == GH_OK) rc = gh_dps_i_int(s, st, 13, r->updated_ms);
-    if (rc == GH_OK) rc = gh_dps_i_text(s, st, 14, ekey);
-    if (rc == GH_OK) rc = gh_dps_i_exec(s, st, "put registration");
+    GH_GUARD(gh_db_stmt(&s->db, GH_DPS_STMT_REG_PUT, &st));
+    gh_err rc = gh_db_bind_text(&s->db, st, 1, key);
+    if (rc == GH_OK) rc = gh_db_bind_text(&s->db, st, 2, r->registration_id);
+    if (rc == GH_OK) rc = gh_db_bind_text(&s->db, st, 3, r->device_id);
+    if (rc == GH_OK) rc = gh_db_bind_text(&s->db, st, 4, r->assigned_hub);
+    if (rc == GH_OK) rc = gh_db_bind_int(&s->db, st, 5, r->status);
+    if (rc == GH_OK) rc = gh_db_bind_int(&s->db, st, 6, r->substatus);
+    if (rc == GH_OK) rc = gh_db_bind_int(&s->db, st, 7, r->error_code);
+    if (rc == GH_OK) rc = gh_db_bind_text(&s->db, st, 8, r->error_message);
+    if (rc == GH_OK) rc = gh_db_bind_int(&s->db, st, 9, r->enrollment_kind);
+    if (rc == GH_OK) rc = gh_db_bind_text(&s->db, st, 10, r->enrollment_id);
+    if (rc == GH_OK) rc = gh_db_bind_text(&s->db, st, 11, r->etag);
+    if (rc == GH_OK) rc = gh_db_bind_int(&s->db, st, 12, r->created_ms);
+    if (rc == GH_OK) rc = gh_db_bind_int(&s->db, st, 13, r->updated_ms);
+    if (rc == GH_OK) rc = gh_db_bind_text(&s->db, st, 14, ekey);
+    if (rc == GH_OK) rc = gh_db_exec(&s->db, st, "put registration");
     return rc;
 }
 
@@ -119,14 +119,14 @@ gh_err gh_dps_store_registration_put(struct gh_dps_store *s, const struct gh_dps
     char key[GH_DPS_ID_MAX + 1];
     if (!reg_valid(r) || r->error_code < 0 || r->error_code > 999999 ||
         gh_dps_id_key(r->registration_id, key) != GH_OK)
-        return gh_dps_i_fail(s, GH_ERR_ARG, "invalid registration state");
+        return gh_db_fail(&s->db, GH_ERR_ARG, "invalid registration state");
     struct gh_dps_registration rec = *r;
-    GH_GUARD(gh_dps_i_begin(s));
+    GH_GUARD(gh_db_begin(&s->db));
     gh_err rc = put_reg_locked(s, key, &rec);
     if (rc == GH_OK)
-        rc = gh_dps_i_commit(s);
+        rc = gh_db_commit(&s->db);
     else
-        gh_dps_i_rollback(s);
+        gh_db_rollback(&s->db);
     if (rc == GH_OK && out != NULL) *out = rec;
     return rc;
 }
@@ -136,11 +136,11 @@ gh_err gh_dps_store_registration_get(struct gh_dps_store *s, const char *registr
 {
     char key[GH_DPS_ID_MAX + 1];
     if (gh_dps_id_key(registration_id, key) != GH_OK)
-        return gh_dps_i_fail(s, GH_ERR_ARG, "invalid registration id");
+        return gh_db_fail(&s->db, GH_ERR_ARG, "invalid registration id");
     struct gh_dps_registration r;
     bool found = false;
     GH_GUARD(find_reg(s, key, &r, &found));
-    if (!found) return gh_dps_i_fail(s, GH_ERR_NOT_FOUND, "registration not found");
+    if (!found) return gh_db_fail(&s->db, GH_ERR_NOT_FOUND, "registration not found");
     *out = r;
     return GH_OK;
 }
@@ -163,20 +163,20 @@ gh_err gh_dps_store_registration_delete(struct gh_dps_store *s, const char *regi
 {
     char key[GH_DPS_ID_MAX + 1];
     if (gh_dps_id_key(registration_id, key) != GH_OK)
-        return gh_dps_i_fail(s, GH_ERR_ARG, "invalid registration id");
-    GH_GUARD(gh_dps_i_begin(s));
+        return gh_db_fail(&s->db, GH_ERR_ARG, "invalid registration id");
+    GH_GUARD(gh_db_begin(&s->db));
     struct gh_dps_registration cur;
     bool found = false;
     gh_err rc = find_reg(s, key, &cur, &found);
-    if (rc == GH_OK && !found) rc = gh_dps_i_fail(s, GH_ERR_NOT_FOUND, "registration not found");
+    if (rc == GH_OK && !found) rc = gh_db_fail(&s->db, GH_ERR_NOT_FOUND, "registration not found");
     if (rc == GH_OK && !reg_etag_matches(cur.etag, if_match))
-        rc = gh_dps_i_fail(s, GH_ERR_ETAG_MISMATCH, "etag does not match");
+        rc = gh_db_fail(&s->db, GH_ERR_ETAG_MISMATCH, "etag does not match");
     sqlite3_stmt *st;
-    if (rc == GH_OK) rc = gh_dps_i_stmt(s, GH_DPS_STMT_REG_DEL, &st);
-    if (rc == GH_OK) rc = gh_dps_i_text(s, st, 1, key);
-    if (rc == GH_OK) rc = gh_dps_i_exec(s, st, "delete registration");
-    if (rc == GH_OK) return gh_dps_i_commit(s);
-    gh_dps_i_rollback(s);
+    if (rc == GH_OK) rc = gh_db_stmt(&s->db, GH_DPS_STMT_REG_DEL, &st);
+    if (rc == GH_OK) rc = gh_db_bind_text(&s->db, st, 1, key);
+    if (rc == GH_OK) rc = gh_db_exec(&s->db, st, "delete registration");
+    if (rc == GH_OK) return gh_db_commit(&s->db);
+    gh_db_rollback(&s->db);
     return rc;
 }
 
@@ -186,21 +186,21 @@ gh_err gh_dps_store_registration_list(struct gh_dps_store *s, const char *group_
 {
     char from[GH_DPS_ID_MAX + 1] = "", gkey[GH_DPS_ID_MAX + 1] = "";
     if (after != NULL && after[0] != '\0' && gh_dps_id_key(after, from) != GH_OK)
-        return gh_dps_i_fail(s, GH_ERR_ARG, "invalid registration id");
+        return gh_db_fail(&s->db, GH_ERR_ARG, "invalid registration id");
     if (group_id != NULL && gh_dps_id_key(group_id, gkey) != GH_OK)
-        return gh_dps_i_fail(s, GH_ERR_ARG, "invalid enrollment group id");
+        return gh_db_fail(&s->db, GH_ERR_ARG, "invalid enrollment group id");
     if (limit == 0 || limit > GH_DPS_STORE_LIST_DEFAULT) limit = GH_DPS_STORE_LIST_DEFAULT;
     if (limit > cap) limit = cap;
     sqlite3_stmt *st;
-    GH_GUARD(gh_dps_i_stmt(s, group_id != NULL ? GH_DPS_STMT_REG_LIST_GROUP : GH_DPS_STMT_REG_LIST,
-                           &st));
-    gh_err rc = gh_dps_i_text(s, st, 1, from);
-    if (rc == GH_OK) rc = gh_dps_i_int(s, st, 2, (int64_t)limit);
-    if (rc == GH_OK && group_id != NULL) rc = gh_dps_i_text(s, st, 3, gkey);
+    GH_GUARD(gh_db_stmt(&s->db,
+                        group_id != NULL ? GH_DPS_STMT_REG_LIST_GROUP : GH_DPS_STMT_REG_LIST, &st));
+    gh_err rc = gh_db_bind_text(&s->db, st, 1, from);
+    if (rc == GH_OK) rc = gh_db_bind_int(&s->db, st, 2, (int64_t)limit);
+    if (rc == GH_OK && group_id != NULL) rc = gh_db_bind_text(&s->db, st, 3, gkey);
     size_t got = 0;
     bool row = true;
     while (rc == GH_OK && got < limit) {
-        rc = gh_dps_i_step(s, st, &row, "list registrations");
+        rc = gh_db_step(&s->db, st, &row, "list registrations");
         if (rc != GH_OK || !row) break;
         rc = read_reg(s, st, &out[got]);
         if (rc == GH_OK) got++;
@@ -216,19 +216,19 @@ gh_err gh_dps_store_registration_list(struct gh_dps_store *s, const char *group_
 static gh_err expire_locked(struct gh_dps_store *s, uint64_t *n)
 {
     sqlite3_stmt *st;
-    GH_GUARD(gh_dps_i_stmt(s, GH_DPS_STMT_OP_EXPIRE, &st));
-    gh_err rc = gh_dps_i_int(s, st, 1, gh_dps_store_now(s) - GH_DPS_OPERATION_TTL_MS);
-    if (rc == GH_OK) rc = gh_dps_i_exec(s, st, "expire operations");
-    if (rc == GH_OK && n != NULL) *n = (uint64_t)sqlite3_changes(s->db);
+    GH_GUARD(gh_db_stmt(&s->db, GH_DPS_STMT_OP_EXPIRE, &st));
+    gh_err rc = gh_db_bind_int(&s->db, st, 1, gh_dps_store_now(s) - GH_DPS_OPERATION_TTL_MS);
+    if (rc == GH_OK) rc = gh_db_exec(&s->db, st, "expire operations");
+    if (rc == GH_OK && n != NULL) *n = (uint64_t)sqlite3_changes(s->db.h);
     return rc;
 }
 
 gh_err gh_dps_store_operation_expire(struct gh_dps_store *s, uint64_t *n)
 {
-    GH_GUARD(gh_dps_i_begin(s));
+    GH_GUARD(gh_db_begin(&s->db));
     gh_err rc = expire_locked(s, n);
-    if (rc == GH_OK) return gh_dps_i_commit(s);
-    gh_dps_i_rollback(s);
+    if (rc == GH_OK) return gh_db_commit(&s->db);
+    gh_db_rollback(&s->db);
     return rc;
 }
 
@@ -237,26 +237,26 @@ gh_err gh_dps_store_operation_create(struct gh_dps_store *s, const char *registr
 {
     char key[GH_DPS_ID_MAX + 1];
     if (gh_dps_id_key(registration_id, key) != GH_OK)
-        return gh_dps_i_fail(s, GH_ERR_ARG, "invalid registration id");
+        return gh_db_fail(&s->db, GH_ERR_ARG, "invalid registration id");
     struct gh_dps_operation op;
     memset(&op, 0, sizeof op);
     GH_GUARD(gh_dps_operation_id(op.id));
     memcpy(op.registration_id, registration_id, strlen(registration_id) + 1);
     op.status = GH_DPS_ASSIGNING;
     op.created_ms = op.updated_ms = gh_dps_store_now(s);
-    GH_GUARD(gh_dps_i_begin(s));
+    GH_GUARD(gh_db_begin(&s->db));
     sqlite3_stmt *st;
     gh_err rc = expire_locked(s, NULL);
-    if (rc == GH_OK) rc = gh_dps_i_stmt(s, GH_DPS_STMT_OP_INSERT, &st);
-    if (rc == GH_OK) rc = gh_dps_i_text(s, st, 1, op.id);
-    if (rc == GH_OK) rc = gh_dps_i_text(s, st, 2, key);
-    if (rc == GH_OK) rc = gh_dps_i_text(s, st, 3, op.registration_id);
-    if (rc == GH_OK) rc = gh_dps_i_int(s, st, 4, op.created_ms);
-    if (rc == GH_OK) rc = gh_dps_i_exec(s, st, "insert operation");
+    if (rc == GH_OK) rc = gh_db_stmt(&s->db, GH_DPS_STMT_OP_INSERT, &st);
+    if (rc == GH_OK) rc = gh_db_bind_text(&s->db, st, 1, op.id);
+    if (rc == GH_OK) rc = gh_db_bind_text(&s->db, st, 2, key);
+    if (rc == GH_OK) rc = gh_db_bind_text(&s->db, st, 3, op.registration_id);
+    if (rc == GH_OK) rc = gh_db_bind_int(&s->db, st, 4, op.created_ms);
+    if (rc == GH_OK) rc = gh_db_exec(&s->db, st, "insert operation");
     if (rc == GH_OK)
-        rc = gh_dps_i_commit(s);
+        rc = gh_db_commit(&s->db);
     else
-        gh_dps_i_rollback(s);
+        gh_db_rollback(&s->db);
     if (rc == GH_OK) *out = op;
     return rc;
 }
@@ -265,22 +265,22 @@ gh_err gh_dps_store_operation_finish(struct gh_dps_store *s, const char *operati
                                      const struct gh_dps_registration *r)
 {
     if (r->status == GH_DPS_ASSIGNING || !reg_valid(r))
-        return gh_dps_i_fail(s, GH_ERR_ARG, "an operation finishes with a final status");
+        return gh_db_fail(&s->db, GH_ERR_ARG, "an operation finishes with a final status");
     json_t *j = NULL;
     GH_GUARD(gh_dps_registration_to_json(r, &j));
     char *text = json_dumps(j, JSON_COMPACT);
     json_decref(j);
-    if (text == NULL) return gh_dps_i_fail(s, GH_ERR_NOMEM, "out of memory");
+    if (text == NULL) return gh_db_fail(&s->db, GH_ERR_NOMEM, "out of memory");
     sqlite3_stmt *st;
-    gh_err rc = gh_dps_i_stmt(s, GH_DPS_STMT_OP_FINISH, &st);
-    if (rc == GH_OK) rc = gh_dps_i_text(s, st, 1, operation_id);
-    if (rc == GH_OK) rc = gh_dps_i_int(s, st, 2, r->status);
-    if (rc == GH_OK) rc = gh_dps_i_int(s, st, 3, gh_dps_store_now(s));
-    if (rc == GH_OK) rc = gh_dps_i_text(s, st, 4, text);
-    if (rc == GH_OK) rc = gh_dps_i_exec(s, st, "finish operation");
+    gh_err rc = gh_db_stmt(&s->db, GH_DPS_STMT_OP_FINISH, &st);
+    if (rc == GH_OK) rc = gh_db_bind_text(&s->db, st, 1, operation_id);
+    if (rc == GH_OK) rc = gh_db_bind_int(&s->db, st, 2, r->status);
+    if (rc == GH_OK) rc = gh_db_bind_int(&s->db, st, 3, gh_dps_store_now(s));
+    if (rc == GH_OK) rc = gh_db_bind_text(&s->db, st, 4, text);
+    if (rc == GH_OK) rc = gh_db_exec(&s->db, st, "finish operation");
     free(text);
-    if (rc == GH_OK && sqlite3_changes(s->db) == 0)
-        rc = gh_dps_i_fail(s, GH_ERR_NOT_FOUND, "operation not found");
+    if (rc == GH_OK && sqlite3_changes(s->db.h) == 0)
+        rc = gh_db_fail(&s->db, GH_ERR_NOT_FOUND, "operation not found");
     return rc;
 }
 
@@ -325,17 +325,18 @@ gh_err gh_dps_store_operation_get(struct gh_dps_store *s, const char *registrati
 {
     char key[GH_DPS_ID_MAX + 1];
     if (gh_dps_id_key(registration_id, key) != GH_OK || !gh_dps_operation_id_valid(operation_id))
-        return gh_dps_i_fail(s, GH_ERR_NOT_FOUND, "operation not found");
+        return gh_db_fail(&s->db, GH_ERR_NOT_FOUND, "operation not found");
     sqlite3_stmt *st;
     bool row = false;
-    GH_GUARD(gh_dps_i_stmt(s, GH_DPS_STMT_OP_GET, &st));
-    gh_err rc = gh_dps_i_text(s, st, 1, operation_id);
-    if (rc == GH_OK) rc = gh_dps_i_text(s, st, 2, key);
-    if (rc == GH_OK) rc = gh_dps_i_int(s, st, 3, gh_dps_store_now(s) - GH_DPS_OPERATION_TTL_MS);
-    if (rc == GH_OK) rc = gh_dps_i_step(s, st, &row, "get operation");
+    GH_GUARD(gh_db_stmt(&s->db, GH_DPS_STMT_OP_GET, &st));
+    gh_err rc = gh_db_bind_text(&s->db, st, 1, operation_id);
+    if (rc == GH_OK) rc = gh_db_bind_text(&s->db, st, 2, key);
+    if (rc == GH_OK)
+        rc = gh_db_bind_int(&s->db, st, 3, gh_dps_store_now(s) - GH_DPS_OPERATION_TTL_MS);
+    if (rc == GH_OK) rc = gh_db_step(&s->db, st, &row, "get operation");
     if (rc == GH_OK && row) rc = read_op(s, st, out);
     sqlite3_reset(st);
     GH_GUARD(rc);
-    if (!row) return gh_dps_i_fail(s, GH_ERR_NOT_FOUND, "operation not found");
+    if (!row) return gh_db_fail(&s->db, GH_ERR_NOT_FOUND, "operation not found");
     return GH_OK;
 }

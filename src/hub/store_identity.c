@@ -15,23 +15,23 @@ static gh_err bind_identity(struct gh_store *s, sqlite3_stmt *st, const struct g
 {
     const char *t[] = {id->device_id, id->module_id, id->managed_by, id->generation_id, id->etag};
     gh_err rc = GH_OK;
-    for (int i = 0; rc == GH_OK && i < 5; i++) rc = gh_store_i_bind_text(s, st, i + 1, t[i]);
-    if (rc == GH_OK) rc = gh_store_i_bind_int(s, st, 6, id->status);
-    if (rc == GH_OK) rc = gh_store_i_bind_text(s, st, 7, id->status_reason);
-    if (rc == GH_OK) rc = gh_store_i_bind_int(s, st, 8, id->status_updated_ms);
-    if (rc == GH_OK) rc = gh_store_i_bind_int(s, st, 9, id->auth_type);
-    if (rc == GH_OK) rc = gh_store_i_bind_text(s, st, 10, id->primary_key);
-    if (rc == GH_OK) rc = gh_store_i_bind_text(s, st, 11, id->secondary_key);
-    if (rc == GH_OK) rc = gh_store_i_bind_text(s, st, 12, id->primary_thumbprint);
-    if (rc == GH_OK) rc = gh_store_i_bind_text(s, st, 13, id->secondary_thumbprint);
-    if (rc == GH_OK) rc = gh_store_i_bind_int(s, st, 14, id->iot_edge ? 1 : 0);
-    if (rc == GH_OK) rc = gh_store_i_bind_text(s, st, 15, id->device_scope);
-    if (rc == GH_OK) rc = gh_store_i_bind_text(s, st, 16, id->parent_scope);
-    if (rc == GH_OK) rc = gh_store_i_bind_int(s, st, 17, id->conn_state);
-    if (rc == GH_OK) rc = gh_store_i_bind_int(s, st, 18, id->conn_state_updated_ms);
-    if (rc == GH_OK) rc = gh_store_i_bind_int(s, st, 19, id->last_activity_ms);
-    if (rc == GH_OK) rc = gh_store_i_bind_text(s, st, 20, id->model_id);
-    if (rc == GH_OK) rc = gh_store_i_bind_int(s, st, 21, id->created_ms);
+    for (int i = 0; rc == GH_OK && i < 5; i++) rc = gh_db_bind_text(&s->db, st, i + 1, t[i]);
+    if (rc == GH_OK) rc = gh_db_bind_int(&s->db, st, 6, id->status);
+    if (rc == GH_OK) rc = gh_db_bind_text(&s->db, st, 7, id->status_reason);
+    if (rc == GH_OK) rc = gh_db_bind_int(&s->db, st, 8, id->status_updated_ms);
+    if (rc == GH_OK) rc = gh_db_bind_int(&s->db, st, 9, id->auth_type);
+    if (rc == GH_OK) rc = gh_db_bind_text(&s->db, st, 10, id->primary_key);
+    if (rc == GH_OK) rc = gh_db_bind_text(&s->db, st, 11, id->secondary_key);
+    if (rc == GH_OK) rc = gh_db_bind_text(&s->db, st, 12, id->primary_thumbprint);
+    if (rc == GH_OK) rc = gh_db_bind_text(&s->db, st, 13, id->secondary_thumbprint);
+    if (rc == GH_OK) rc = gh_db_bind_int(&s->db, st, 14, id->iot_edge ? 1 : 0);
+    if (rc == GH_OK) rc = gh_db_bind_text(&s->db, st, 15, id->device_scope);
+    if (rc == GH_OK) rc = gh_db_bind_text(&s->db, st, 16, id->parent_scope);
+    if (rc == GH_OK) rc = gh_db_bind_int(&s->db, st, 17, id->conn_state);
+    if (rc == GH_OK) rc = gh_db_bind_int(&s->db, st, 18, id->conn_state_updated_ms);
+    if (rc == GH_OK) rc = gh_db_bind_int(&s->db, st, 19, id->last_activity_ms);
+    if (rc == GH_OK) rc = gh_db_bind_text(&s->db, st, 20, id->model_id);
+    if (rc == GH_OK) rc = gh_db_bind_int(&s->db, st, 21, id->created_ms);
     return rc;
 }
 
@@ -39,9 +39,9 @@ static gh_err write_identity(struct gh_store *s, enum gh_store_stmt which,
                              const struct gh_identity *id)
 {
     sqlite3_stmt *st;
-    GH_GUARD(gh_store_i_stmt(s, which, &st));
+    GH_GUARD(gh_db_stmt(&s->db, which, &st));
     gh_err rc = bind_identity(s, st, id);
-    if (rc == GH_OK) rc = gh_store_i_exec(s, st, "write identity");
+    if (rc == GH_OK) rc = gh_db_exec(&s->db, st, "write identity");
     /* Bound copies of the keys live in SQLite's statement until cleared. */
     sqlite3_clear_bindings(st);
     return rc;
@@ -52,19 +52,19 @@ static gh_err insert_twin(struct gh_store *s, const struct gh_identity *id)
 {
     struct gh_twin t;
     if (gh_twin_init(&t, id->created_ms) != GH_OK)
-        return gh_store_i_fail(s, GH_ERR_NOMEM, "out of memory");
+        return gh_db_fail(&s->db, GH_ERR_NOMEM, "out of memory");
     char *txt[5] = {0};
     const json_t *docs[5] = {t.tags, t.desired, t.desired_meta, t.reported, t.reported_meta};
     sqlite3_stmt *st;
-    gh_err rc = gh_store_i_stmt(s, GH_STMT_TWIN_PUT, &st);
-    for (int i = 0; rc == GH_OK && i < 5; i++) rc = gh_store_i_dump(s, docs[i], &txt[i], NULL);
-    if (rc == GH_OK) rc = gh_store_i_bind_text(s, st, 1, id->device_id);
-    if (rc == GH_OK) rc = gh_store_i_bind_text(s, st, 2, id->module_id);
-    if (rc == GH_OK) rc = gh_store_i_bind_int(s, st, 3, t.version);
-    if (rc == GH_OK) rc = gh_store_i_bind_int(s, st, 4, t.desired_version);
-    if (rc == GH_OK) rc = gh_store_i_bind_int(s, st, 5, t.reported_version);
-    for (int i = 0; rc == GH_OK && i < 5; i++) rc = gh_store_i_bind_text(s, st, 6 + i, txt[i]);
-    if (rc == GH_OK) rc = gh_store_i_exec(s, st, "insert twin");
+    gh_err rc = gh_db_stmt(&s->db, GH_STMT_TWIN_PUT, &st);
+    for (int i = 0; rc == GH_OK && i < 5; i++) rc = gh_db_dump(&s->db, docs[i], &txt[i], NULL);
+    if (rc == GH_OK) rc = gh_db_bind_text(&s->db, st, 1, id->device_id);
+    if (rc == GH_OK) rc = gh_db_bind_text(&s->db, st, 2, id->module_id);
+    if (rc == GH_OK) rc = gh_db_bind_int(&s->db, st, 3, t.version);
+    if (rc == GH_OK) rc = gh_db_bind_int(&s->db, st, 4, t.desired_version);
+    if (rc == GH_OK) rc = gh_db_bind_int(&s->db, st, 5, t.reported_version);
+    for (int i = 0; rc == GH_OK && i < 5; i++) rc = gh_db_bind_text(&s->db, st, 6 + i, txt[i]);
+    if (rc == GH_OK) rc = gh_db_exec(&s->db, st, "insert twin");
     for (int i = 0; i < 5; i++) free(txt[i]);
     gh_twin_cleanup(&t);
     return rc;
@@ -76,7 +76,7 @@ static gh_err gen_key(struct gh_store *s, char out[GH_IDENTITY_KEY_MAX + 1])
     gh_writer_init(&w, out, GH_IDENTITY_KEY_MAX + 1);
     gh_err rc = gh_generate_key_b64(GH_SYMKEY_DEFAULT_LEN, &w);
     if (rc == GH_OK) rc = gh_writer_terminate(&w);
-    if (rc != GH_OK) return gh_store_i_fail(s, rc, "cannot generate a key");
+    if (rc != GH_OK) return gh_db_fail(&s->db, rc, "cannot generate a key");
     return GH_OK;
 }
 
@@ -97,9 +97,9 @@ static gh_err set_auth(struct gh_store *s, struct gh_identity *row, const struct
     }
     if (in->primary_key[0] != '\0' && in->secondary_key[0] != '\0') {
         if (!gh_identity_key_valid(in->primary_key) || !gh_identity_key_valid(in->secondary_key))
-            return gh_store_i_fail(s, GH_ERR_ARG,
-                                   "authentication.symmetricKey: keys must be base64 of 16 to "
-                                   "64 bytes");
+            return gh_db_fail(&s->db, GH_ERR_ARG,
+                              "authentication.symmetricKey: keys must be base64 of 16 to "
+                              "64 bytes");
         memcpy(row->primary_key, in->primary_key, sizeof row->primary_key);
         memcpy(row->secondary_key, in->secondary_key, sizeof row->secondary_key);
         return GH_OK;
@@ -121,19 +121,19 @@ static gh_err check_parent(struct gh_store *s, const char *scope, const char *se
     sqlite3_stmt *st;
     bool row;
     char other[GH_IDENTITY_ID_MAX + 1] = "";
-    GH_GUARD(gh_store_i_stmt(s, GH_STMT_ID_EDGE_BY_SCOPE, &st));
-    gh_err rc = gh_store_i_bind_text(s, st, 1, scope);
-    if (rc == GH_OK) rc = gh_store_i_step(s, st, &row, "find parent");
+    GH_GUARD(gh_db_stmt(&s->db, GH_STMT_ID_EDGE_BY_SCOPE, &st));
+    gh_err rc = gh_db_bind_text(&s->db, st, 1, scope);
+    if (rc == GH_OK) rc = gh_db_step(&s->db, st, &row, "find parent");
     if (rc == GH_OK && row) {
         const unsigned char *p = sqlite3_column_text(st, 0);
         snprintf(other, sizeof other, "%s", p != NULL ? (const char *)p : "");
     }
-    gh_store_i_done(st);
+    gh_db_done(st);
     GH_GUARD(rc);
     if (!row || strcmp(other, self) == 0) {
         char ex[96];
-        return gh_store_i_fail(s, GH_ERR_ARG, "%s %s is not the scope of another IoT Edge device",
-                               field, gh_log_escape(ex, sizeof ex, scope, strlen(scope), 64));
+        return gh_db_fail(&s->db, GH_ERR_ARG, "%s %s is not the scope of another IoT Edge device",
+                          field, gh_log_escape(ex, sizeof ex, scope, strlen(scope), 64));
     }
     return GH_OK;
 }
@@ -151,7 +151,7 @@ static gh_err set_scopes(struct gh_store *s, struct gh_identity *row, const stru
         int n = snprintf(row->device_scope, sizeof row->device_scope, "%s%s-%s",
                          GH_IDENTITY_SCOPE_PREFIX, row->device_id, row->generation_id);
         if (n < 0 || (size_t)n >= sizeof row->device_scope)
-            return gh_store_i_fail(s, GH_ERR_INTERNAL, "device scope does not fit");
+            return gh_db_fail(&s->db, GH_ERR_INTERNAL, "device scope does not fit");
         if (in->present & GH_IDENTITY_F_PARENT_SCOPES)
             memcpy(row->parent_scope, in->parent_scope, sizeof row->parent_scope);
         else if (old != NULL)
@@ -178,13 +178,13 @@ static gh_err check_text_fields(struct gh_store *s, const struct gh_identity *in
 {
     /* The struct may come from code rather than JSON: enforce the enums. */
     if ((unsigned)in->status > GH_IDENTITY_DISABLED || (unsigned)in->auth_type > GH_AUTH_NONE)
-        return gh_store_i_fail(s, GH_ERR_ARG, "invalid status or authentication type");
+        return gh_db_fail(&s->db, GH_ERR_ARG, "invalid status or authentication type");
     if (in->auth_type == GH_AUTH_SELF_SIGNED &&
         (!gh_identity_thumbprint_valid(in->primary_thumbprint) ||
          (in->secondary_thumbprint[0] != '\0' &&
           !gh_identity_thumbprint_valid(in->secondary_thumbprint))))
-        return gh_store_i_fail(s, GH_ERR_ARG,
-                               "selfSigned needs a primary thumbprint of 40 or 64 hex characters");
+        return gh_db_fail(&s->db, GH_ERR_ARG,
+                          "selfSigned needs a primary thumbprint of 40 or 64 hex characters");
     return GH_OK;
 }
 
@@ -203,7 +203,7 @@ static gh_err new_row(struct gh_store *s, const struct gh_identity *in, struct g
     row->iot_edge = row->module_id[0] == '\0' && in->iot_edge;
     gh_err rc = gh_hub_generation_id(now, &s->last_genid, row->generation_id);
     if (rc == GH_OK) rc = gh_hub_etag_random(NULL, row->etag);
-    if (rc != GH_OK) return gh_store_i_fail(s, rc, "random generator failed");
+    if (rc != GH_OK) return gh_db_fail(&s->db, rc, "random generator failed");
     return GH_OK;
 }
 
@@ -211,7 +211,7 @@ static gh_err new_row(struct gh_store *s, const struct gh_identity *in, struct g
 static gh_err ensure_edge_modules(struct gh_store *s, const struct gh_identity *dev)
 {
     struct gh_identity *row = calloc(2, sizeof *row); /* row, template */
-    if (row == NULL) return gh_store_i_fail(s, GH_ERR_NOMEM, "out of memory");
+    if (row == NULL) return gh_db_fail(&s->db, GH_ERR_NOMEM, "out of memory");
     struct gh_identity *tmpl = &row[1];
     gh_err rc = GH_OK;
     for (size_t i = 0; rc == GH_OK && i < sizeof edge_modules / sizeof edge_modules[0]; i++) {
@@ -236,37 +236,37 @@ static gh_err ensure_edge_modules(struct gh_store *s, const struct gh_identity *
 gh_err gh_store_identity_create(struct gh_store *s, const struct gh_identity *in,
                                 struct gh_identity *out)
 {
-    s->err[0] = '\0';
+    s->db.err[0] = '\0';
     GH_GUARD(gh_store_i_check_ids(s, in->device_id, in->module_id));
     GH_GUARD(check_text_fields(s, in));
     bool module = in->module_id[0] != '\0';
     struct gh_identity *row = calloc(2, sizeof *row); /* row, scratch */
-    if (row == NULL) return gh_store_i_fail(s, GH_ERR_NOMEM, "out of memory");
+    if (row == NULL) return gh_db_fail(&s->db, GH_ERR_NOMEM, "out of memory");
     bool found = false;
     char key[GH_STORE_KEY_TEXT_MAX];
-    gh_err rc = gh_store_i_begin(s);
+    gh_err rc = gh_db_begin(&s->db);
     if (rc != GH_OK) goto out_free;
     if (module) {
         rc = gh_store_i_identity_find(s, in->device_id, "", &row[1], &found);
         if (rc == GH_OK && !found)
-            rc = gh_store_i_fail(s, GH_ERR_NOT_FOUND, "device %s is not registered",
-                                 gh_store_i_key(key, in->device_id, NULL));
+            rc = gh_db_fail(&s->db, GH_ERR_NOT_FOUND, "device %s is not registered",
+                            gh_store_i_key(key, in->device_id, NULL));
         if (rc != GH_OK) goto out;
     }
     rc = gh_store_i_identity_find(s, in->device_id, in->module_id, &row[1], &found);
     if (rc == GH_OK && found)
-        rc = gh_store_i_fail(s, GH_ERR_CONFLICT, "%s %s already exists",
-                             module ? "module" : "device",
-                             gh_store_i_key(key, in->device_id, in->module_id));
+        rc = gh_db_fail(&s->db, GH_ERR_CONFLICT, "%s %s already exists",
+                        module ? "module" : "device",
+                        gh_store_i_key(key, in->device_id, in->module_id));
     if (rc == GH_OK) rc = new_row(s, in, &row[0]);
     if (rc == GH_OK) rc = set_auth(s, &row[0], in, NULL);
     if (rc == GH_OK) rc = set_scopes(s, &row[0], in, NULL);
     if (rc == GH_OK) rc = write_identity(s, GH_STMT_ID_INSERT, &row[0]);
     if (rc == GH_OK) rc = insert_twin(s, &row[0]);
     if (rc == GH_OK && row[0].iot_edge) rc = ensure_edge_modules(s, &row[0]);
-    if (rc == GH_OK) rc = gh_store_i_commit(s);
+    if (rc == GH_OK) rc = gh_db_commit(&s->db);
 out:
-    if (rc != GH_OK) gh_store_i_rollback(s);
+    if (rc != GH_OK) gh_db_rollback(&s->db);
     if (rc == GH_OK) *out = row[0];
 out_free:
     gh_identity_wipe(&row[0]);
@@ -278,33 +278,33 @@ out_free:
 static gh_err check_etag(struct gh_store *s, const char *if_match, const char *etag)
 {
     if (if_match == NULL || strcmp(if_match, "*") == 0 || strcmp(if_match, etag) == 0) return GH_OK;
-    return gh_store_i_fail(s, GH_ERR_ETAG_MISMATCH, "etag does not match (If-Match)");
+    return gh_db_fail(&s->db, GH_ERR_ETAG_MISMATCH, "etag does not match (If-Match)");
 }
 
 gh_err gh_store_identity_update(struct gh_store *s, const struct gh_identity *in,
                                 const char *if_match, struct gh_identity *out)
 {
-    s->err[0] = '\0';
+    s->db.err[0] = '\0';
     GH_GUARD(gh_store_i_check_ids(s, in->device_id, in->module_id));
     struct gh_identity *row = calloc(2, sizeof *row); /* new, old */
-    if (row == NULL) return gh_store_i_fail(s, GH_ERR_NOMEM, "out of memory");
+    if (row == NULL) return gh_db_fail(&s->db, GH_ERR_NOMEM, "out of memory");
     struct gh_identity *old = &row[1];
     bool found;
     char key[GH_STORE_KEY_TEXT_MAX];
-    gh_err rc = gh_store_i_begin(s);
+    gh_err rc = gh_db_begin(&s->db);
     if (rc != GH_OK) goto out_free;
     rc = gh_store_i_identity_find(s, in->device_id, in->module_id, old, &found);
     if (rc == GH_OK && !found)
-        rc = gh_store_i_fail(s, GH_ERR_NOT_FOUND, "%s %s is not registered",
-                             in->module_id[0] ? "module" : "device",
-                             gh_store_i_key(key, in->device_id, in->module_id));
+        rc = gh_db_fail(&s->db, GH_ERR_NOT_FOUND, "%s %s is not registered",
+                        in->module_id[0] ? "module" : "device",
+                        gh_store_i_key(key, in->device_id, in->module_id));
     if (rc == GH_OK) rc = check_etag(s, if_match, old->etag);
     if (rc != GH_OK) goto out;
     row[0] = *old;
     struct gh_identity *r = &row[0];
     if ((in->present & GH_IDENTITY_F_STATUS) && r->module_id[0] == '\0') {
         if ((unsigned)in->status > GH_IDENTITY_DISABLED) {
-            rc = gh_store_i_fail(s, GH_ERR_ARG, "invalid status");
+            rc = gh_db_fail(&s->db, GH_ERR_ARG, "invalid status");
             goto out;
         }
         if (in->status != r->status) r->status_updated_ms = gh_store_now(s);
@@ -324,13 +324,13 @@ gh_err gh_store_identity_update(struct gh_store *s, const struct gh_identity *in
     rc = set_scopes(s, r, in, old);
     if (rc == GH_OK) {
         rc = gh_hub_etag_random(old->etag, r->etag);
-        if (rc != GH_OK) rc = gh_store_i_fail(s, rc, "random generator failed");
+        if (rc != GH_OK) rc = gh_db_fail(&s->db, rc, "random generator failed");
     }
     if (rc == GH_OK) rc = write_identity(s, GH_STMT_ID_UPDATE, r);
     if (rc == GH_OK && r->iot_edge && !old->iot_edge) rc = ensure_edge_modules(s, r);
-    if (rc == GH_OK) rc = gh_store_i_commit(s);
+    if (rc == GH_OK) rc = gh_db_commit(&s->db);
 out:
-    if (rc != GH_OK) gh_store_i_rollback(s);
+    if (rc != GH_OK) gh_db_rollback(&s->db);
     if (rc == GH_OK) *out = row[0];
 out_free:
     gh_identity_wipe(&row[0]);
@@ -342,28 +342,27 @@ out_free:
 gh_err gh_store_identity_delete(struct gh_store *s, const char *device_id, const char *module_id,
                                 const char *if_match)
 {
-    s->err[0] = '\0';
+    s->db.err[0] = '\0';
     GH_GUARD(gh_store_i_check_ids(s, device_id, module_id));
     struct gh_identity *old = calloc(1, sizeof *old);
-    if (old == NULL) return gh_store_i_fail(s, GH_ERR_NOMEM, "out of memory");
+    if (old == NULL) return gh_db_fail(&s->db, GH_ERR_NOMEM, "out of memory");
     bool found, module = module_id != NULL && module_id[0] != '\0';
     char key[GH_STORE_KEY_TEXT_MAX];
     sqlite3_stmt *st;
-    gh_err rc = gh_store_i_begin(s);
+    gh_err rc = gh_db_begin(&s->db);
     if (rc != GH_OK) goto out_free;
     rc = gh_store_i_identity_find(s, device_id, module_id, old, &found);
     if (rc == GH_OK && !found)
-        rc = gh_store_i_fail(s, GH_ERR_NOT_FOUND, "%s %s is not registered",
-                             module ? "module" : "device",
-                             gh_store_i_key(key, device_id, module_id));
+        rc = gh_db_fail(&s->db, GH_ERR_NOT_FOUND, "%s %s is not registered",
+                        module ? "module" : "device", gh_store_i_key(key, device_id, module_id));
     if (rc == GH_OK) rc = check_etag(s, if_match, old->etag);
     if (rc == GH_OK)
-        rc = gh_store_i_stmt(s, module ? GH_STMT_ID_DELETE_MODULE : GH_STMT_ID_DELETE_DEVICE, &st);
-    if (rc == GH_OK) rc = gh_store_i_bind_text(s, st, 1, device_id);
-    if (rc == GH_OK && module) rc = gh_store_i_bind_text(s, st, 2, module_id);
-    if (rc == GH_OK) rc = gh_store_i_exec(s, st, "delete identity");
-    if (rc == GH_OK) rc = gh_store_i_commit(s);
-    if (rc != GH_OK) gh_store_i_rollback(s);
+        rc = gh_db_stmt(&s->db, module ? GH_STMT_ID_DELETE_MODULE : GH_STMT_ID_DELETE_DEVICE, &st);
+    if (rc == GH_OK) rc = gh_db_bind_text(&s->db, st, 1, device_id);
+    if (rc == GH_OK && module) rc = gh_db_bind_text(&s->db, st, 2, module_id);
+    if (rc == GH_OK) rc = gh_db_exec(&s->db, st, "delete identity");
+    if (rc == GH_OK) rc = gh_db_commit(&s->db);
+    if (rc != GH_OK) gh_db_rollback(&s->db);
 out_free:
     gh_identity_wipe(old);
     free(old);

@@ -6,6 +6,7 @@
 
 #include <sqlite3.h>
 
+#include "hub/db.h"
 #include "hub/store.h"
 
 /* Columns of an identity row, in the order gh_store_i_identity_read reads
@@ -19,12 +20,9 @@
     "SELECT " GH_STORE_ID_COLS ", (SELECT count(*) FROM c2d WHERE c2d.device_id = "                \
     "identity.device_id AND c2d.module_id = identity.module_id) FROM identity "
 
-/* X(name, sql): every statement the store prepares (cached). */
+/* X(name, sql): every statement the store prepares (cached by gh_db_stmt;
+ * transaction statements are gh_db's own). */
 #define GH_STORE_STATEMENTS(X)                                                                     \
-    X(BEGIN, "BEGIN IMMEDIATE")                                                                    \
-    X(BEGIN_READ, "BEGIN")                                                                         \
-    X(COMMIT, "COMMIT")                                                                            \
-    X(ROLLBACK, "ROLLBACK")                                                                        \
     /* identities */                                                                               \
     X(ID_GET, GH_STORE_ID_SELECT "WHERE device_id = ?1 AND module_id = ?2")                        \
     X(ID_INSERT, "INSERT INTO identity(" GH_STORE_ID_COLS ") VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, "  \
@@ -135,82 +133,16 @@ enum gh_store_stmt {
 };
 
 struct gh_store {
-    sqlite3 *db;
-    sqlite3_stmt *stmt[GH_STMT_COUNT];
-    int64_t (*now)(void *ctx);
-    void *now_ctx;
+    struct gh_db db;     /* hub.db: handle, statement cache, clock, message */
     uint64_t last_genid; /* gh_hub_generation_id state */
-    char err[GH_STORE_ERR_MAX];
-};
-
-/* What a bad-row message names. */
-struct gh_store_row {
-    const char *table;
-    const char *key; /* already printable (escaped) */
 };
 
 /* Forward-only migrations: gh_store_i_migrations[v] takes version v to
  * v + 1. */
 extern const char *const gh_store_i_migrations[GH_STORE_SCHEMA_VERSION];
 
-/* Set the store's message (printf-style); returns rc. */
-gh_err gh_store_i_fail(struct gh_store *s, gh_err rc, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-/* Map an SQLite result code to gh_err, recording sqlite3_errmsg with
- * `what` (e.g. "insert identity") as the message. */
-gh_err gh_store_i_sqlite(struct gh_store *s, int rc, const char *what);
-
-/* The cached statement, reset and with bindings cleared.
- * Errors: GH_ERR_DB (prepare failed). */
-GH_NODISCARD gh_err gh_store_i_stmt(struct gh_store *s, enum gh_store_stmt id, sqlite3_stmt **out);
-
-/* Step a statement that returns no rows (or whose rows are ignored) and
- * reset it. */
-GH_NODISCARD gh_err gh_store_i_exec(struct gh_store *s, sqlite3_stmt *st, const char *what);
-
-/* Step once: *row true when a row is ready, false when done. */
-GH_NODISCARD gh_err gh_store_i_step(struct gh_store *s, sqlite3_stmt *st, bool *row,
-                                    const char *what);
-
-/* Release a statement's read state (always call after the last step). */
-void gh_store_i_done(sqlite3_stmt *st);
-
-/* Transactions: begin IMMEDIATE (write) or deferred (read snapshot);
- * rollback never fails visibly (it records nothing over the real error). */
-GH_NODISCARD gh_err gh_store_i_begin(struct gh_store *s);
-GH_NODISCARD gh_err gh_store_i_begin_read(struct gh_store *s);
-GH_NODISCARD gh_err gh_store_i_commit(struct gh_store *s);
-void gh_store_i_rollback(struct gh_store *s);
-
-/* Binding helpers; text is bound as a copy (SQLITE_TRANSIENT) unless
- * static. NULL text binds ''. */
-GH_NODISCARD gh_err gh_store_i_bind_text(struct gh_store *s, sqlite3_stmt *st, int i,
-                                         const char *v);
-GH_NODISCARD gh_err gh_store_i_bind_int(struct gh_store *s, sqlite3_stmt *st, int i, int64_t v);
-GH_NODISCARD gh_err gh_store_i_bind_blob(struct gh_store *s, sqlite3_stmt *st, int i, const void *p,
-                                         size_t n);
-
-/* Checked column readers: a wrong type, length, range, embedded NUL or
- * invalid UTF-8 is a bad row (GH_ERR_DB naming row and column). */
-GH_NODISCARD gh_err gh_store_i_col_text(struct gh_store *s, sqlite3_stmt *st, int col,
-                                        const struct gh_store_row *row, const char *name, char *out,
-                                        size_t cap);
-GH_NODISCARD gh_err gh_store_i_col_int(struct gh_store *s, sqlite3_stmt *st, int col,
-                                       const struct gh_store_row *row, const char *name,
-                                       int64_t min, int64_t max, int64_t *out);
-/* A JSON object column, parsed (new reference), text at most max bytes. */
-GH_NODISCARD gh_err gh_store_i_col_json(struct gh_store *s, sqlite3_stmt *st, int col,
-                                        const struct gh_store_row *row, const char *name,
-                                        size_t max, json_t **out);
-/* A BLOB column copied into malloc'd memory (NULL when empty), at most max
- * bytes. */
-GH_NODISCARD gh_err gh_store_i_col_blob(struct gh_store *s, sqlite3_stmt *st, int col,
-                                        const struct gh_store_row *row, const char *name,
-                                        size_t max, uint8_t **out, size_t *len);
-/* A bad row found by the caller's own check. */
-gh_err gh_store_i_bad_row(struct gh_store *s, const struct gh_store_row *row, const char *name,
-                          const char *problem);
+/* Statements, transactions, binds and checked reads: hub/db.h, called
+ * with &s->db (rows are struct gh_db_row with an already printable key). */
 
 /* Printable key for messages: escaped device[/module] into out. */
 #define GH_STORE_KEY_TEXT_MAX 128
@@ -232,9 +164,5 @@ GH_NODISCARD gh_err gh_store_i_identity_find(struct gh_store *s, const char *dev
 
 /* Names of policies and CA records: 1..max letters, digits, '-', '_', '.'. */
 bool gh_store_i_valid_name(const char *n, size_t max);
-
-/* Serialize a JSON value compactly (malloc'd text, caller frees).
- * Errors: GH_ERR_NOMEM. */
-GH_NODISCARD gh_err gh_store_i_dump(struct gh_store *s, const json_t *v, char **out, size_t *len);
 
 #endif

@@ -15,22 +15,22 @@ gh_err gh_store_session_save(struct gh_store *s, const char *device_id, const ch
 {
     sqlite3_stmt *st;
     char key[GH_STORE_KEY_TEXT_MAX];
-    s->err[0] = '\0';
+    s->db.err[0] = '\0';
     if ((ss->subscribed & ~GH_SESSION_ALL) != 0 || (ss->qos1 & ~ss->subscribed) != 0)
-        return gh_store_i_fail(s, GH_ERR_ARG, "invalid session feature bits");
-    GH_GUARD(gh_store_i_stmt(s, GH_STMT_SESSION_PUT, &st));
-    gh_err rc = gh_store_i_bind_text(s, st, 1, device_id);
-    if (rc == GH_OK) rc = gh_store_i_bind_text(s, st, 2, mod_or_empty(module_id));
-    if (rc == GH_OK) rc = gh_store_i_bind_int(s, st, 3, ss->subscribed);
-    if (rc == GH_OK) rc = gh_store_i_bind_int(s, st, 4, ss->qos1);
-    if (rc == GH_OK) rc = gh_store_i_bind_int(s, st, 5, gh_store_now(s));
+        return gh_db_fail(&s->db, GH_ERR_ARG, "invalid session feature bits");
+    GH_GUARD(gh_db_stmt(&s->db, GH_STMT_SESSION_PUT, &st));
+    gh_err rc = gh_db_bind_text(&s->db, st, 1, device_id);
+    if (rc == GH_OK) rc = gh_db_bind_text(&s->db, st, 2, mod_or_empty(module_id));
+    if (rc == GH_OK) rc = gh_db_bind_int(&s->db, st, 3, ss->subscribed);
+    if (rc == GH_OK) rc = gh_db_bind_int(&s->db, st, 4, ss->qos1);
+    if (rc == GH_OK) rc = gh_db_bind_int(&s->db, st, 5, gh_store_now(s));
     if (rc != GH_OK) return rc;
     int src = sqlite3_step(st);
-    gh_store_i_done(st);
+    gh_db_done(st);
     if (src == SQLITE_CONSTRAINT_FOREIGNKEY)
-        return gh_store_i_fail(s, GH_ERR_NOT_FOUND, "%s is not registered",
-                               gh_store_i_key(key, device_id, module_id));
-    if (src != SQLITE_DONE) return gh_store_i_sqlite(s, src, "save session");
+        return gh_db_fail(&s->db, GH_ERR_NOT_FOUND, "%s is not registered",
+                          gh_store_i_key(key, device_id, module_id));
+    if (src != SQLITE_DONE) return gh_db_sqlite(&s->db, src, "save session");
     return GH_OK;
 }
 
@@ -40,19 +40,19 @@ gh_err gh_store_session_load(struct gh_store *s, const char *device_id, const ch
     sqlite3_stmt *st;
     bool row;
     char key[GH_STORE_KEY_TEXT_MAX];
-    struct gh_store_row r = {"session", gh_store_i_key(key, device_id, module_id)};
+    struct gh_db_row r = {"session", gh_store_i_key(key, device_id, module_id), false};
     int64_t sub = 0, q1 = 0;
-    s->err[0] = '\0';
-    GH_GUARD(gh_store_i_stmt(s, GH_STMT_SESSION_GET, &st));
-    gh_err rc = gh_store_i_bind_text(s, st, 1, device_id);
-    if (rc == GH_OK) rc = gh_store_i_bind_text(s, st, 2, mod_or_empty(module_id));
-    if (rc == GH_OK) rc = gh_store_i_step(s, st, &row, "load session");
+    s->db.err[0] = '\0';
+    GH_GUARD(gh_db_stmt(&s->db, GH_STMT_SESSION_GET, &st));
+    gh_err rc = gh_db_bind_text(&s->db, st, 1, device_id);
+    if (rc == GH_OK) rc = gh_db_bind_text(&s->db, st, 2, mod_or_empty(module_id));
+    if (rc == GH_OK) rc = gh_db_step(&s->db, st, &row, "load session");
     if (rc == GH_OK && row)
-        rc = gh_store_i_col_int(s, st, 0, &r, "subscribed", 0, GH_SESSION_ALL, &sub);
-    if (rc == GH_OK && row) rc = gh_store_i_col_int(s, st, 1, &r, "qos1", 0, GH_SESSION_ALL, &q1);
-    gh_store_i_done(st);
+        rc = gh_db_col_int(&s->db, st, 0, &r, "subscribed", 0, GH_SESSION_ALL, &sub);
+    if (rc == GH_OK && row) rc = gh_db_col_int(&s->db, st, 1, &r, "qos1", 0, GH_SESSION_ALL, &q1);
+    gh_db_done(st);
     GH_GUARD(rc);
-    if (row && (q1 & ~sub) != 0) return gh_store_i_bad_row(s, &r, "qos1", "has unsubscribed bits");
+    if (row && (q1 & ~sub) != 0) return gh_db_bad_row(&s->db, &r, "qos1", "has unsubscribed bits");
     out->subscribed = row ? (uint32_t)sub : 0;
     out->qos1 = row ? (uint32_t)q1 : 0;
     *present = row;
@@ -62,11 +62,11 @@ gh_err gh_store_session_load(struct gh_store *s, const char *device_id, const ch
 gh_err gh_store_session_clear(struct gh_store *s, const char *device_id, const char *module_id)
 {
     sqlite3_stmt *st;
-    s->err[0] = '\0';
-    GH_GUARD(gh_store_i_stmt(s, GH_STMT_SESSION_DEL, &st));
-    gh_err rc = gh_store_i_bind_text(s, st, 1, device_id);
-    if (rc == GH_OK) rc = gh_store_i_bind_text(s, st, 2, mod_or_empty(module_id));
-    if (rc == GH_OK) rc = gh_store_i_exec(s, st, "clear session");
+    s->db.err[0] = '\0';
+    GH_GUARD(gh_db_stmt(&s->db, GH_STMT_SESSION_DEL, &st));
+    gh_err rc = gh_db_bind_text(&s->db, st, 1, device_id);
+    if (rc == GH_OK) rc = gh_db_bind_text(&s->db, st, 2, mod_or_empty(module_id));
+    if (rc == GH_OK) rc = gh_db_exec(&s->db, st, "clear session");
     return rc;
 }
 
@@ -75,47 +75,47 @@ gh_err gh_store_set_connected(struct gh_store *s, const char *device_id, const c
 {
     sqlite3_stmt *st;
     char key[GH_STORE_KEY_TEXT_MAX];
-    s->err[0] = '\0';
+    s->db.err[0] = '\0';
     GH_GUARD(gh_store_i_check_ids(s, device_id, module_id));
     const char *mid = model_id != NULL ? model_id : "";
     if (strlen(mid) > GH_IDENTITY_MODEL_ID_MAX)
-        return gh_store_i_fail(s, GH_ERR_TOO_LARGE, "model id longer than %d bytes",
-                               GH_IDENTITY_MODEL_ID_MAX);
+        return gh_db_fail(&s->db, GH_ERR_TOO_LARGE, "model id longer than %d bytes",
+                          GH_IDENTITY_MODEL_ID_MAX);
     if (!gh_utf8_valid((const uint8_t *)mid, strlen(mid)))
-        return gh_store_i_fail(s, GH_ERR_ARG, "model id is not UTF-8");
-    GH_GUARD(gh_store_i_stmt(s, GH_STMT_ID_SET_CONN, &st));
-    gh_err rc = gh_store_i_bind_text(s, st, 1, device_id);
-    if (rc == GH_OK) rc = gh_store_i_bind_text(s, st, 2, mod_or_empty(module_id));
-    if (rc == GH_OK) rc = gh_store_i_bind_int(s, st, 3, connected ? 1 : 0);
-    if (rc == GH_OK) rc = gh_store_i_bind_int(s, st, 4, gh_store_now(s));
-    if (rc == GH_OK) rc = gh_store_i_bind_text(s, st, 5, mid);
-    if (rc == GH_OK) rc = gh_store_i_exec(s, st, "set connection state");
-    if (rc == GH_OK && sqlite3_changes(s->db) == 0)
-        rc = gh_store_i_fail(s, GH_ERR_NOT_FOUND, "%s is not registered",
-                             gh_store_i_key(key, device_id, module_id));
+        return gh_db_fail(&s->db, GH_ERR_ARG, "model id is not UTF-8");
+    GH_GUARD(gh_db_stmt(&s->db, GH_STMT_ID_SET_CONN, &st));
+    gh_err rc = gh_db_bind_text(&s->db, st, 1, device_id);
+    if (rc == GH_OK) rc = gh_db_bind_text(&s->db, st, 2, mod_or_empty(module_id));
+    if (rc == GH_OK) rc = gh_db_bind_int(&s->db, st, 3, connected ? 1 : 0);
+    if (rc == GH_OK) rc = gh_db_bind_int(&s->db, st, 4, gh_store_now(s));
+    if (rc == GH_OK) rc = gh_db_bind_text(&s->db, st, 5, mid);
+    if (rc == GH_OK) rc = gh_db_exec(&s->db, st, "set connection state");
+    if (rc == GH_OK && sqlite3_changes(s->db.h) == 0)
+        rc = gh_db_fail(&s->db, GH_ERR_NOT_FOUND, "%s is not registered",
+                        gh_store_i_key(key, device_id, module_id));
     return rc;
 }
 
 gh_err gh_store_touch_activity(struct gh_store *s, const char *device_id, const char *module_id)
 {
     sqlite3_stmt *st;
-    s->err[0] = '\0';
-    GH_GUARD(gh_store_i_stmt(s, GH_STMT_ID_TOUCH, &st));
-    gh_err rc = gh_store_i_bind_text(s, st, 1, device_id);
-    if (rc == GH_OK) rc = gh_store_i_bind_text(s, st, 2, mod_or_empty(module_id));
-    if (rc == GH_OK) rc = gh_store_i_bind_int(s, st, 3, gh_store_now(s));
-    if (rc == GH_OK) rc = gh_store_i_bind_int(s, st, 4, GH_STORE_ACTIVITY_INTERVAL_MS);
-    if (rc == GH_OK) rc = gh_store_i_exec(s, st, "touch activity");
+    s->db.err[0] = '\0';
+    GH_GUARD(gh_db_stmt(&s->db, GH_STMT_ID_TOUCH, &st));
+    gh_err rc = gh_db_bind_text(&s->db, st, 1, device_id);
+    if (rc == GH_OK) rc = gh_db_bind_text(&s->db, st, 2, mod_or_empty(module_id));
+    if (rc == GH_OK) rc = gh_db_bind_int(&s->db, st, 3, gh_store_now(s));
+    if (rc == GH_OK) rc = gh_db_bind_int(&s->db, st, 4, GH_STORE_ACTIVITY_INTERVAL_MS);
+    if (rc == GH_OK) rc = gh_db_exec(&s->db, st, "touch activity");
     return rc;
 }
 
 gh_err gh_store_reset_connections(struct gh_store *s, uint64_t *n)
 {
     sqlite3_stmt *st;
-    s->err[0] = '\0';
-    GH_GUARD(gh_store_i_stmt(s, GH_STMT_ID_RESET_CONN, &st));
-    gh_err rc = gh_store_i_bind_int(s, st, 1, gh_store_now(s));
-    if (rc == GH_OK) rc = gh_store_i_exec(s, st, "reset connections");
-    if (rc == GH_OK && n != NULL) *n = (uint64_t)sqlite3_changes64(s->db);
+    s->db.err[0] = '\0';
+    GH_GUARD(gh_db_stmt(&s->db, GH_STMT_ID_RESET_CONN, &st));
+    gh_err rc = gh_db_bind_int(&s->db, st, 1, gh_store_now(s));
+    if (rc == GH_OK) rc = gh_db_exec(&s->db, st, "reset connections");
+    if (rc == GH_OK && n != NULL) *n = (uint64_t)sqlite3_changes64(s->db.h);
     return rc;
 }

@@ -25,35 +25,35 @@ static gh_err read_counters(struct gh_store *s, struct counters *c)
 {
     sqlite3_stmt *st;
     bool row;
-    struct gh_store_row r = {"telemetry_stats", "1"};
-    GH_GUARD(gh_store_i_stmt(s, GH_STMT_TEL_STATS, &st));
-    gh_err rc = gh_store_i_step(s, st, &row, "telemetry counters");
+    struct gh_db_row r = {"telemetry_stats", "1", false};
+    GH_GUARD(gh_db_stmt(&s->db, GH_STMT_TEL_STATS, &st));
+    gh_err rc = gh_db_step(&s->db, st, &row, "telemetry counters");
     if (rc == GH_OK && !row)
-        rc = gh_store_i_fail(s, GH_ERR_DB, "hub.db: telemetry_stats row missing");
+        rc = gh_db_fail(&s->db, GH_ERR_DB, "hub.db: telemetry_stats row missing");
     if (rc == GH_OK)
-        rc = gh_store_i_col_int(s, st, 0, &r, "next_seq", 1, INT64_MAX / 2, &c->next_seq);
-    if (rc == GH_OK) rc = gh_store_i_col_int(s, st, 1, &r, "count", 0, INT64_MAX, &c->count);
-    if (rc == GH_OK) rc = gh_store_i_col_int(s, st, 2, &r, "bytes", 0, INT64_MAX, &c->bytes);
-    gh_store_i_done(st);
+        rc = gh_db_col_int(&s->db, st, 0, &r, "next_seq", 1, INT64_MAX / 2, &c->next_seq);
+    if (rc == GH_OK) rc = gh_db_col_int(&s->db, st, 1, &r, "count", 0, INT64_MAX, &c->count);
+    if (rc == GH_OK) rc = gh_db_col_int(&s->db, st, 2, &r, "bytes", 0, INT64_MAX, &c->bytes);
+    gh_db_done(st);
     return rc;
 }
 
 static gh_err check_in(struct gh_store *s, const struct gh_telemetry_in *m, size_t i)
 {
     if (m->device_id == NULL || !gh_iothub_valid_device_id(gh_slice_cstr(m->device_id)))
-        return gh_store_i_fail(s, GH_ERR_ARG, "message %zu: invalid device id", i);
+        return gh_db_fail(&s->db, GH_ERR_ARG, "message %zu: invalid device id", i);
     if (m->module_id != NULL && m->module_id[0] != '\0' &&
         !gh_iothub_valid_module_id(gh_slice_cstr(m->module_id)))
-        return gh_store_i_fail(s, GH_ERR_ARG, "message %zu: invalid module id", i);
+        return gh_db_fail(&s->db, GH_ERR_ARG, "message %zu: invalid module id", i);
     if (!json_is_object(m->properties))
-        return gh_store_i_fail(s, GH_ERR_ARG, "message %zu: properties must be a JSON object", i);
+        return gh_db_fail(&s->db, GH_ERR_ARG, "message %zu: properties must be a JSON object", i);
     if (m->body_len > GH_TELEMETRY_BODY_MAX)
-        return gh_store_i_fail(s, GH_ERR_TOO_LARGE, "message %zu: body larger than %d bytes", i,
-                               GH_TELEMETRY_BODY_MAX);
+        return gh_db_fail(&s->db, GH_ERR_TOO_LARGE, "message %zu: body larger than %d bytes", i,
+                          GH_TELEMETRY_BODY_MAX);
     if (m->body_len > 0 && m->body == NULL)
-        return gh_store_i_fail(s, GH_ERR_ARG, "message %zu: body missing", i);
+        return gh_db_fail(&s->db, GH_ERR_ARG, "message %zu: body missing", i);
     if (m->enqueued_ms < 0)
-        return gh_store_i_fail(s, GH_ERR_ARG, "message %zu: negative enqueue time", i);
+        return gh_db_fail(&s->db, GH_ERR_ARG, "message %zu: negative enqueue time", i);
     return GH_OK;
 }
 
@@ -61,22 +61,23 @@ static gh_err insert(struct gh_store *s, int64_t seq, const struct gh_telemetry_
                      const char *props, size_t props_len)
 {
     sqlite3_stmt *st;
-    GH_GUARD(gh_store_i_stmt(s, GH_STMT_TEL_INSERT, &st));
-    gh_err rc = gh_store_i_bind_int(s, st, 1, seq);
-    if (rc == GH_OK) rc = gh_store_i_bind_text(s, st, 2, m->device_id);
-    if (rc == GH_OK) rc = gh_store_i_bind_text(s, st, 3, m->module_id);
-    if (rc == GH_OK) rc = gh_store_i_bind_int(s, st, 4, m->enqueued_ms != 0 ? m->enqueued_ms : now);
+    GH_GUARD(gh_db_stmt(&s->db, GH_STMT_TEL_INSERT, &st));
+    gh_err rc = gh_db_bind_int(&s->db, st, 1, seq);
+    if (rc == GH_OK) rc = gh_db_bind_text(&s->db, st, 2, m->device_id);
+    if (rc == GH_OK) rc = gh_db_bind_text(&s->db, st, 3, m->module_id);
+    if (rc == GH_OK) rc = gh_db_bind_int(&s->db, st, 4, m->enqueued_ms != 0 ? m->enqueued_ms : now);
     if (rc == GH_OK)
-        rc = gh_store_i_sqlite(
-            s, sqlite3_bind_text64(st, 5, props, props_len, SQLITE_STATIC, SQLITE_UTF8), "bind");
+        rc = gh_db_sqlite(&s->db,
+                          sqlite3_bind_text64(st, 5, props, props_len, SQLITE_STATIC, SQLITE_UTF8),
+                          "bind");
     if (rc == GH_OK)
-        rc = gh_store_i_sqlite(
-            s,
-            m->body_len == 0 ? sqlite3_bind_zeroblob(st, 6, 0)
-                             : sqlite3_bind_blob64(st, 6, m->body, m->body_len, SQLITE_STATIC),
-            "bind");
-    if (rc == GH_OK) rc = gh_store_i_bind_int(s, st, 7, (int64_t)(m->body_len + props_len));
-    if (rc == GH_OK) rc = gh_store_i_exec(s, st, "append telemetry");
+        rc = gh_db_sqlite(&s->db,
+                          m->body_len == 0
+                              ? sqlite3_bind_zeroblob(st, 6, 0)
+                              : sqlite3_bind_blob64(st, 6, m->body, m->body_len, SQLITE_STATIC),
+                          "bind");
+    if (rc == GH_OK) rc = gh_db_bind_int(&s->db, st, 7, (int64_t)(m->body_len + props_len));
+    if (rc == GH_OK) rc = gh_db_exec(&s->db, st, "append telemetry");
     /* The static bindings point at the caller's memory: drop them now. */
     sqlite3_clear_bindings(st);
     return rc;
@@ -85,10 +86,10 @@ static gh_err insert(struct gh_store *s, int64_t seq, const struct gh_telemetry_
 gh_err gh_store_telemetry_append_batch(struct gh_store *s, const struct gh_telemetry_in *msgs,
                                        size_t n, int64_t *first_seq)
 {
-    s->err[0] = '\0';
+    s->db.err[0] = '\0';
     if (n == 0 || n > GH_TELEMETRY_BATCH_MAX)
-        return gh_store_i_fail(s, GH_ERR_ARG, "a batch holds 1 to %d messages",
-                               GH_TELEMETRY_BATCH_MAX);
+        return gh_db_fail(&s->db, GH_ERR_ARG, "a batch holds 1 to %d messages",
+                          GH_TELEMETRY_BATCH_MAX);
     for (size_t i = 0; i < n; i++) GH_GUARD(check_in(s, &msgs[i], i));
     char **text = calloc(n, sizeof *text);
     size_t *len = calloc(n, sizeof *len);
@@ -96,34 +97,34 @@ gh_err gh_store_telemetry_append_batch(struct gh_store *s, const struct gh_telem
     int64_t now = gh_store_now(s), bytes = 0;
     gh_err rc = GH_OK;
     if (text == NULL || len == NULL) {
-        rc = gh_store_i_fail(s, GH_ERR_NOMEM, "out of memory");
+        rc = gh_db_fail(&s->db, GH_ERR_NOMEM, "out of memory");
         goto out;
     }
     /* Serialize outside the transaction to keep the write lock short. */
     for (size_t i = 0; rc == GH_OK && i < n; i++) {
-        rc = gh_store_i_dump(s, msgs[i].properties, &text[i], &len[i]);
+        rc = gh_db_dump(&s->db, msgs[i].properties, &text[i], &len[i]);
         if (rc == GH_OK && len[i] > GH_TELEMETRY_PROPS_MAX)
             rc =
-                gh_store_i_fail(s, GH_ERR_TOO_LARGE, "message %zu: properties larger than %d bytes",
-                                i, GH_TELEMETRY_PROPS_MAX);
+                gh_db_fail(&s->db, GH_ERR_TOO_LARGE, "message %zu: properties larger than %d bytes",
+                           i, GH_TELEMETRY_PROPS_MAX);
         if (rc == GH_OK) bytes += (int64_t)(len[i] + msgs[i].body_len);
     }
-    if (rc == GH_OK) rc = gh_store_i_begin(s);
+    if (rc == GH_OK) rc = gh_db_begin(&s->db);
     if (rc != GH_OK) goto out;
     rc = read_counters(s, &c);
     for (size_t i = 0; rc == GH_OK && i < n; i++)
         rc = insert(s, c.next_seq + (int64_t)i, &msgs[i], now, text[i], len[i]);
     if (rc == GH_OK) {
         sqlite3_stmt *st;
-        rc = gh_store_i_stmt(s, GH_STMT_TEL_STATS_ADD, &st);
-        if (rc == GH_OK) rc = gh_store_i_bind_int(s, st, 1, c.next_seq + (int64_t)n);
-        if (rc == GH_OK) rc = gh_store_i_bind_int(s, st, 2, (int64_t)n);
-        if (rc == GH_OK) rc = gh_store_i_bind_int(s, st, 3, bytes);
-        if (rc == GH_OK) rc = gh_store_i_exec(s, st, "telemetry counters");
+        rc = gh_db_stmt(&s->db, GH_STMT_TEL_STATS_ADD, &st);
+        if (rc == GH_OK) rc = gh_db_bind_int(&s->db, st, 1, c.next_seq + (int64_t)n);
+        if (rc == GH_OK) rc = gh_db_bind_int(&s->db, st, 2, (int64_t)n);
+        if (rc == GH_OK) rc = gh_db_bind_int(&s->db, st, 3, bytes);
+        if (rc == GH_OK) rc = gh_db_exec(&s->db, st, "telemetry counters");
     }
-    if (rc == GH_OK) rc = gh_store_i_commit(s);
+    if (rc == GH_OK) rc = gh_db_commit(&s->db);
     if (rc != GH_OK) {
-        gh_store_i_rollback(s);
+        gh_db_rollback(&s->db);
         goto out;
     }
     if (first_seq != NULL) *first_seq = c.next_seq;
@@ -141,23 +142,23 @@ static gh_err read_row(struct gh_store *s, sqlite3_stmt *st, struct gh_telemetry
     char key[48];
     memset(&m, 0, sizeof m);
     snprintf(key, sizeof key, "seq %lld", (long long)sqlite3_column_int64(st, 0));
-    struct gh_store_row r = {"telemetry", key};
-    gh_err rc = gh_store_i_col_int(s, st, 0, &r, "seq", 1, INT64_MAX, &m.seq);
+    struct gh_db_row r = {"telemetry", key, false};
+    gh_err rc = gh_db_col_int(&s->db, st, 0, &r, "seq", 1, INT64_MAX, &m.seq);
     if (rc == GH_OK)
-        rc = gh_store_i_col_text(s, st, 1, &r, "device_id", m.device_id, sizeof m.device_id);
+        rc = gh_db_col_text(&s->db, st, 1, &r, "device_id", m.device_id, sizeof m.device_id);
     if (rc == GH_OK)
-        rc = gh_store_i_col_text(s, st, 2, &r, "module_id", m.module_id, sizeof m.module_id);
+        rc = gh_db_col_text(&s->db, st, 2, &r, "module_id", m.module_id, sizeof m.module_id);
     if (rc == GH_OK && !gh_iothub_valid_device_id(gh_slice_cstr(m.device_id)))
-        rc = gh_store_i_bad_row(s, &r, "device_id", "is not a valid device id");
+        rc = gh_db_bad_row(&s->db, &r, "device_id", "is not a valid device id");
     if (rc == GH_OK && m.module_id[0] != '\0' &&
         !gh_iothub_valid_module_id(gh_slice_cstr(m.module_id)))
-        rc = gh_store_i_bad_row(s, &r, "module_id", "is not a valid module id");
+        rc = gh_db_bad_row(&s->db, &r, "module_id", "is not a valid module id");
     if (rc == GH_OK)
-        rc = gh_store_i_col_int(s, st, 3, &r, "enqueued_ms", 0, INT64_MAX, &m.enqueued_ms);
+        rc = gh_db_col_int(&s->db, st, 3, &r, "enqueued_ms", 0, INT64_MAX, &m.enqueued_ms);
     if (rc == GH_OK)
-        rc = gh_store_i_col_json(s, st, 4, &r, "properties", GH_TELEMETRY_PROPS_MAX, &m.properties);
+        rc = gh_db_col_json(&s->db, st, 4, &r, "properties", GH_TELEMETRY_PROPS_MAX, &m.properties);
     if (rc == GH_OK)
-        rc = gh_store_i_col_blob(s, st, 5, &r, "body", GH_TELEMETRY_BODY_MAX, &m.body, &m.body_len);
+        rc = gh_db_col_blob(&s->db, st, 5, &r, "body", GH_TELEMETRY_BODY_MAX, &m.body, &m.body_len);
     if (rc != GH_OK) {
         gh_telemetry_msg_cleanup(&m);
         return rc;
@@ -173,22 +174,22 @@ gh_err gh_store_telemetry_read(struct gh_store *s, const struct gh_telemetry_que
     size_t limit =
         q->limit == 0 || q->limit > GH_TELEMETRY_READ_MAX ? GH_TELEMETRY_READ_MAX : q->limit;
     if (limit > cap) limit = cap;
-    s->err[0] = '\0';
+    s->db.err[0] = '\0';
     bool dev = q->device_id != NULL;
-    GH_GUARD(gh_store_i_stmt(s, dev ? GH_STMT_TEL_READ_DEV : GH_STMT_TEL_READ_ALL, &st));
-    gh_err rc = gh_store_i_bind_int(s, st, 1, q->after_seq);
-    if (rc == GH_OK) rc = gh_store_i_bind_int(s, st, 2, q->since_ms);
-    if (rc == GH_OK) rc = gh_store_i_bind_int(s, st, 3, (int64_t)limit);
-    if (rc == GH_OK && dev) rc = gh_store_i_bind_text(s, st, 4, q->device_id);
+    GH_GUARD(gh_db_stmt(&s->db, dev ? GH_STMT_TEL_READ_DEV : GH_STMT_TEL_READ_ALL, &st));
+    gh_err rc = gh_db_bind_int(&s->db, st, 1, q->after_seq);
+    if (rc == GH_OK) rc = gh_db_bind_int(&s->db, st, 2, q->since_ms);
+    if (rc == GH_OK) rc = gh_db_bind_int(&s->db, st, 3, (int64_t)limit);
+    if (rc == GH_OK && dev) rc = gh_db_bind_text(&s->db, st, 4, q->device_id);
     size_t k = 0;
     while (rc == GH_OK && k < limit) {
         bool row;
-        rc = gh_store_i_step(s, st, &row, "read telemetry");
+        rc = gh_db_step(&s->db, st, &row, "read telemetry");
         if (rc != GH_OK || !row) break;
         rc = read_row(s, st, &out[k]);
         if (rc == GH_OK) k++;
     }
-    gh_store_i_done(st);
+    gh_db_done(st);
     if (rc != GH_OK) {
         for (size_t i = 0; i < k; i++) gh_telemetry_msg_cleanup(&out[i]);
         return rc;
@@ -200,7 +201,7 @@ gh_err gh_store_telemetry_read(struct gh_store *s, const struct gh_telemetry_que
 gh_err gh_store_telemetry_stats(struct gh_store *s, struct gh_telemetry_stats *out)
 {
     struct counters c;
-    s->err[0] = '\0';
+    s->db.err[0] = '\0';
     GH_GUARD(read_counters(s, &c));
     out->count = (uint64_t)c.count;
     out->bytes = (uint64_t)c.bytes;
@@ -211,29 +212,29 @@ gh_err gh_store_telemetry_stats(struct gh_store *s, struct gh_telemetry_stats *o
 /* Sum the RETURNING size column of a delete; *rows, *bytes accumulate. */
 static gh_err drain_sizes(struct gh_store *s, sqlite3_stmt *st, uint64_t *rows, int64_t *bytes)
 {
-    struct gh_store_row r = {"telemetry", "(retention)"};
+    struct gh_db_row r = {"telemetry", "(retention)", false};
     gh_err rc = GH_OK;
     for (;;) {
         bool row;
         int64_t size = 0;
-        rc = gh_store_i_step(s, st, &row, "delete telemetry");
+        rc = gh_db_step(&s->db, st, &row, "delete telemetry");
         if (rc != GH_OK || !row) break;
         /* A bad size only skews the counter: clamp rather than fail. */
-        if (gh_store_i_col_int(s, st, 0, &r, "size", 0, INT64_MAX / 4, &size) != GH_OK) size = 0;
+        if (gh_db_col_int(&s->db, st, 0, &r, "size", 0, INT64_MAX / 4, &size) != GH_OK) size = 0;
         (*rows)++;
         *bytes += size;
     }
-    gh_store_i_done(st);
+    gh_db_done(st);
     return rc;
 }
 
 static gh_err sub_counters(struct gh_store *s, uint64_t rows, int64_t bytes)
 {
     sqlite3_stmt *st;
-    GH_GUARD(gh_store_i_stmt(s, GH_STMT_TEL_STATS_SUB, &st));
-    gh_err rc = gh_store_i_bind_int(s, st, 1, (int64_t)rows);
-    if (rc == GH_OK) rc = gh_store_i_bind_int(s, st, 2, bytes);
-    if (rc == GH_OK) rc = gh_store_i_exec(s, st, "telemetry counters");
+    GH_GUARD(gh_db_stmt(&s->db, GH_STMT_TEL_STATS_SUB, &st));
+    gh_err rc = gh_db_bind_int(&s->db, st, 1, (int64_t)rows);
+    if (rc == GH_OK) rc = gh_db_bind_int(&s->db, st, 2, bytes);
+    if (rc == GH_OK) rc = gh_db_exec(&s->db, st, "telemetry counters");
     return rc;
 }
 
@@ -243,11 +244,11 @@ static gh_err first_young(struct gh_store *s, int64_t cutoff, int64_t next_seq, 
     sqlite3_stmt *st;
     bool row;
     *out = next_seq;
-    GH_GUARD(gh_store_i_stmt(s, GH_STMT_TEL_FIRST_YOUNG, &st));
-    gh_err rc = gh_store_i_bind_int(s, st, 1, cutoff);
-    if (rc == GH_OK) rc = gh_store_i_step(s, st, &row, "retention");
+    GH_GUARD(gh_db_stmt(&s->db, GH_STMT_TEL_FIRST_YOUNG, &st));
+    gh_err rc = gh_db_bind_int(&s->db, st, 1, cutoff);
+    if (rc == GH_OK) rc = gh_db_step(&s->db, st, &row, "retention");
     if (rc == GH_OK && row) *out = sqlite3_column_int64(st, 0);
-    gh_store_i_done(st);
+    gh_db_done(st);
     return rc;
 }
 
@@ -262,15 +263,15 @@ static gh_err retain_age(struct gh_store *s, int64_t max_age_ms, uint64_t *delet
         sqlite3_stmt *st;
         uint64_t rows = 0;
         int64_t bytes = 0;
-        GH_GUARD(gh_store_i_begin(s));
-        gh_err rc = gh_store_i_stmt(s, GH_STMT_TEL_DELETE_BEFORE, &st);
-        if (rc == GH_OK) rc = gh_store_i_bind_int(s, st, 1, *young_from);
-        if (rc == GH_OK) rc = gh_store_i_bind_int(s, st, 2, GH_TELEMETRY_RETAIN_CHUNK);
+        GH_GUARD(gh_db_begin(&s->db));
+        gh_err rc = gh_db_stmt(&s->db, GH_STMT_TEL_DELETE_BEFORE, &st);
+        if (rc == GH_OK) rc = gh_db_bind_int(&s->db, st, 1, *young_from);
+        if (rc == GH_OK) rc = gh_db_bind_int(&s->db, st, 2, GH_TELEMETRY_RETAIN_CHUNK);
         if (rc == GH_OK) rc = drain_sizes(s, st, &rows, &bytes);
         if (rc == GH_OK && rows > 0) rc = sub_counters(s, rows, bytes);
-        if (rc == GH_OK) rc = gh_store_i_commit(s);
+        if (rc == GH_OK) rc = gh_db_commit(&s->db);
         if (rc != GH_OK) {
-            gh_store_i_rollback(s);
+            gh_db_rollback(&s->db);
             return rc;
         }
         *deleted += rows;
@@ -289,22 +290,22 @@ static gh_err retain_bytes_chunk(struct gh_store *s, uint64_t max_bytes, int64_t
     uint64_t rows = 0, young_rows = 0;
     int64_t bytes = 0;
     *more = false;
-    GH_GUARD(gh_store_i_begin(s));
+    GH_GUARD(gh_db_begin(&s->db));
     gh_err rc = read_counters(s, &c);
     if (rc != GH_OK || (uint64_t)c.bytes <= max_bytes) goto done;
     int64_t excess = c.bytes - (int64_t)max_bytes;
-    rc = gh_store_i_stmt(s, GH_STMT_TEL_OLDEST, &st);
-    if (rc == GH_OK) rc = gh_store_i_bind_int(s, st, 1, GH_TELEMETRY_RETAIN_CHUNK);
+    rc = gh_db_stmt(&s->db, GH_STMT_TEL_OLDEST, &st);
+    if (rc == GH_OK) rc = gh_db_bind_int(&s->db, st, 1, GH_TELEMETRY_RETAIN_CHUNK);
     while (rc == GH_OK && acc < excess) {
         bool row;
-        rc = gh_store_i_step(s, st, &row, "retention");
+        rc = gh_db_step(&s->db, st, &row, "retention");
         if (rc != GH_OK || !row) break;
         upto = sqlite3_column_int64(st, 0);
         int64_t size = sqlite3_column_int64(st, 1);
         acc += size > 0 ? size : 0;
         if (upto >= young_from) young_rows++;
     }
-    gh_store_i_done(st);
+    gh_db_done(st);
     if (rc == GH_OK && upto == 0) {
         /* No rows but the counter says bytes: it drifted (the file was
          * edited behind our back). Reset it rather than loop. */
@@ -313,15 +314,15 @@ static gh_err retain_bytes_chunk(struct gh_store *s, uint64_t max_bytes, int64_t
         rc = sub_counters(s, (uint64_t)c.count, c.bytes);
     }
     if (rc != GH_OK || upto == 0) goto done;
-    rc = gh_store_i_stmt(s, GH_STMT_TEL_DELETE_UPTO, &st);
-    if (rc == GH_OK) rc = gh_store_i_bind_int(s, st, 1, upto);
+    rc = gh_db_stmt(&s->db, GH_STMT_TEL_DELETE_UPTO, &st);
+    if (rc == GH_OK) rc = gh_db_bind_int(&s->db, st, 1, upto);
     if (rc == GH_OK) rc = drain_sizes(s, st, &rows, &bytes);
     if (rc == GH_OK && rows > 0) rc = sub_counters(s, rows, bytes);
     *more = rc == GH_OK && acc < excess && rows > 0;
 done:
-    if (rc == GH_OK) rc = gh_store_i_commit(s);
+    if (rc == GH_OK) rc = gh_db_commit(&s->db);
     if (rc != GH_OK) {
-        gh_store_i_rollback(s);
+        gh_db_rollback(&s->db);
         return rc;
     }
     *deleted += rows;
@@ -335,8 +336,8 @@ gh_err gh_store_telemetry_retain(struct gh_store *s, int64_t max_age_ms, uint64_
     struct gh_retention_result r = {0, 0};
     int64_t young_from = INT64_MAX;
     uint64_t young = 0;
-    s->err[0] = '\0';
-    if (max_age_ms < 0) return gh_store_i_fail(s, GH_ERR_ARG, "negative max_age");
+    s->db.err[0] = '\0';
+    if (max_age_ms < 0) return gh_db_fail(&s->db, GH_ERR_ARG, "negative max_age");
     if (max_age_ms > 0) GH_GUARD(retain_age(s, max_age_ms, &r.by_age, &young_from));
     if (max_age_ms == 0) young_from = 0; /* without an age limit every message is "young" */
     if (max_bytes > 0) {

@@ -23,45 +23,45 @@ static gh_err load(struct gh_store *s, const char *dev, const char *mod, struct 
     sqlite3_stmt *st;
     bool row;
     char key[GH_STORE_KEY_TEXT_MAX];
-    struct gh_store_row r = {"twin", gh_store_i_key(key, dev, mod)};
+    struct gh_db_row r = {"twin", gh_store_i_key(key, dev, mod), false};
     struct gh_twin t;
     memset(&t, 0, sizeof t);
-    GH_GUARD(gh_store_i_stmt(s, GH_STMT_TWIN_GET, &st));
-    gh_err rc = gh_store_i_bind_text(s, st, 1, dev);
-    if (rc == GH_OK) rc = gh_store_i_bind_text(s, st, 2, mod_or_empty(mod));
-    if (rc == GH_OK) rc = gh_store_i_step(s, st, &row, "get twin");
+    GH_GUARD(gh_db_stmt(&s->db, GH_STMT_TWIN_GET, &st));
+    gh_err rc = gh_db_bind_text(&s->db, st, 1, dev);
+    if (rc == GH_OK) rc = gh_db_bind_text(&s->db, st, 2, mod_or_empty(mod));
+    if (rc == GH_OK) rc = gh_db_step(&s->db, st, &row, "get twin");
     if (rc == GH_OK && !row) {
-        gh_store_i_done(st);
+        gh_db_done(st);
         if (gh_twin_init(out, gh_store_now(s)) != GH_OK)
-            return gh_store_i_fail(s, GH_ERR_NOMEM, "out of memory");
+            return gh_db_fail(&s->db, GH_ERR_NOMEM, "out of memory");
         return GH_OK;
     }
-    if (rc == GH_OK) rc = gh_store_i_col_int(s, st, 0, &r, "version", 1, VERSION_MAX, &t.version);
+    if (rc == GH_OK) rc = gh_db_col_int(&s->db, st, 0, &r, "version", 1, VERSION_MAX, &t.version);
     if (rc == GH_OK)
         rc =
-            gh_store_i_col_int(s, st, 1, &r, "desired_version", 1, VERSION_MAX, &t.desired_version);
+            gh_db_col_int(&s->db, st, 1, &r, "desired_version", 1, VERSION_MAX, &t.desired_version);
     if (rc == GH_OK)
-        rc = gh_store_i_col_int(s, st, 2, &r, "reported_version", 1, VERSION_MAX,
-                                &t.reported_version);
-    if (rc == GH_OK) rc = gh_store_i_col_json(s, st, 3, &r, "tags", GH_TWIN_TAGS_MAX, &t.tags);
+        rc = gh_db_col_int(&s->db, st, 2, &r, "reported_version", 1, VERSION_MAX,
+                           &t.reported_version);
+    if (rc == GH_OK) rc = gh_db_col_json(&s->db, st, 3, &r, "tags", GH_TWIN_TAGS_MAX, &t.tags);
     if (rc == GH_OK)
-        rc = gh_store_i_col_json(s, st, 4, &r, "desired", GH_TWIN_PROPS_MAX, &t.desired);
+        rc = gh_db_col_json(&s->db, st, 4, &r, "desired", GH_TWIN_PROPS_MAX, &t.desired);
     if (rc == GH_OK)
-        rc = gh_store_i_col_json(s, st, 5, &r, "desired_meta", META_TEXT_MAX, &t.desired_meta);
+        rc = gh_db_col_json(&s->db, st, 5, &r, "desired_meta", META_TEXT_MAX, &t.desired_meta);
     if (rc == GH_OK)
-        rc = gh_store_i_col_json(s, st, 6, &r, "reported", GH_TWIN_PROPS_MAX, &t.reported);
+        rc = gh_db_col_json(&s->db, st, 6, &r, "reported", GH_TWIN_PROPS_MAX, &t.reported);
     if (rc == GH_OK)
-        rc = gh_store_i_col_json(s, st, 7, &r, "reported_meta", META_TEXT_MAX, &t.reported_meta);
-    gh_store_i_done(st);
+        rc = gh_db_col_json(&s->db, st, 7, &r, "reported_meta", META_TEXT_MAX, &t.reported_meta);
+    gh_db_done(st);
     char reason[GH_TWIN_REASON_MAX];
     if (rc == GH_OK && gh_twin_check(t.tags, GH_TWIN_TAGS, false, reason, sizeof reason) != GH_OK)
-        rc = gh_store_i_bad_row(s, &r, "tags", "breaks the twin limits");
+        rc = gh_db_bad_row(&s->db, &r, "tags", "breaks the twin limits");
     if (rc == GH_OK &&
         gh_twin_check(t.desired, GH_TWIN_DESIRED, false, reason, sizeof reason) != GH_OK)
-        rc = gh_store_i_bad_row(s, &r, "desired", "breaks the twin limits");
+        rc = gh_db_bad_row(&s->db, &r, "desired", "breaks the twin limits");
     if (rc == GH_OK &&
         gh_twin_check(t.reported, GH_TWIN_REPORTED, false, reason, sizeof reason) != GH_OK)
-        rc = gh_store_i_bad_row(s, &r, "reported", "breaks the twin limits");
+        rc = gh_db_bad_row(&s->db, &r, "reported", "breaks the twin limits");
     if (rc != GH_OK) {
         gh_twin_cleanup(&t);
         return rc;
@@ -78,22 +78,22 @@ static gh_err save(struct gh_store *s, const char *dev, const char *mod, const s
     gh_err rc = GH_OK;
     if (t->version > VERSION_MAX || t->desired_version > VERSION_MAX ||
         t->reported_version > VERSION_MAX)
-        return gh_store_i_fail(s, GH_ERR_TOO_LARGE, "twin version limit reached");
+        return gh_db_fail(&s->db, GH_ERR_TOO_LARGE, "twin version limit reached");
     size_t len[5] = {0};
-    for (int i = 0; rc == GH_OK && i < 5; i++) rc = gh_store_i_dump(s, docs[i], &txt[i], &len[i]);
+    for (int i = 0; rc == GH_OK && i < 5; i++) rc = gh_db_dump(&s->db, docs[i], &txt[i], &len[i]);
     /* Never write a row load() would refuse (metadata is bounded by the
      * document limits well below this; the check keeps it so). */
     if (rc == GH_OK && (len[2] > META_TEXT_MAX || len[4] > META_TEXT_MAX))
-        rc = gh_store_i_fail(s, GH_ERR_TOO_LARGE, "twin metadata larger than %d bytes",
-                             META_TEXT_MAX);
-    if (rc == GH_OK) rc = gh_store_i_stmt(s, GH_STMT_TWIN_PUT, &st);
-    if (rc == GH_OK) rc = gh_store_i_bind_text(s, st, 1, dev);
-    if (rc == GH_OK) rc = gh_store_i_bind_text(s, st, 2, mod_or_empty(mod));
-    if (rc == GH_OK) rc = gh_store_i_bind_int(s, st, 3, t->version);
-    if (rc == GH_OK) rc = gh_store_i_bind_int(s, st, 4, t->desired_version);
-    if (rc == GH_OK) rc = gh_store_i_bind_int(s, st, 5, t->reported_version);
-    for (int i = 0; rc == GH_OK && i < 5; i++) rc = gh_store_i_bind_text(s, st, 6 + i, txt[i]);
-    if (rc == GH_OK) rc = gh_store_i_exec(s, st, "save twin");
+        rc = gh_db_fail(&s->db, GH_ERR_TOO_LARGE, "twin metadata larger than %d bytes",
+                        META_TEXT_MAX);
+    if (rc == GH_OK) rc = gh_db_stmt(&s->db, GH_STMT_TWIN_PUT, &st);
+    if (rc == GH_OK) rc = gh_db_bind_text(&s->db, st, 1, dev);
+    if (rc == GH_OK) rc = gh_db_bind_text(&s->db, st, 2, mod_or_empty(mod));
+    if (rc == GH_OK) rc = gh_db_bind_int(&s->db, st, 3, t->version);
+    if (rc == GH_OK) rc = gh_db_bind_int(&s->db, st, 4, t->desired_version);
+    if (rc == GH_OK) rc = gh_db_bind_int(&s->db, st, 5, t->reported_version);
+    for (int i = 0; rc == GH_OK && i < 5; i++) rc = gh_db_bind_text(&s->db, st, 6 + i, txt[i]);
+    if (rc == GH_OK) rc = gh_db_exec(&s->db, st, "save twin");
     for (int i = 0; i < 5; i++) free(txt[i]);
     return rc;
 }
@@ -106,9 +106,9 @@ static gh_err identity(struct gh_store *s, const char *dev, const char *mod,
     char key[GH_STORE_KEY_TEXT_MAX];
     GH_GUARD(gh_store_i_identity_find(s, dev, mod, out, &found));
     if (!found)
-        return gh_store_i_fail(s, GH_ERR_NOT_FOUND, "%s %s is not registered",
-                               mod != NULL && mod[0] ? "module" : "device",
-                               gh_store_i_key(key, dev, mod));
+        return gh_db_fail(&s->db, GH_ERR_NOT_FOUND, "%s %s is not registered",
+                          mod != NULL && mod[0] ? "module" : "device",
+                          gh_store_i_key(key, dev, mod));
     return GH_OK;
 }
 
@@ -116,11 +116,11 @@ static gh_err identity(struct gh_store *s, const char *dev, const char *mod,
 static gh_err read_both(struct gh_store *s, const char *dev, const char *mod,
                         struct gh_identity *id, struct gh_twin *t)
 {
-    s->err[0] = '\0';
-    GH_GUARD(gh_store_i_begin_read(s));
+    s->db.err[0] = '\0';
+    GH_GUARD(gh_db_begin_read(&s->db));
     gh_err rc = identity(s, dev, mod, id);
     if (rc == GH_OK) rc = load(s, dev, mod, t);
-    gh_store_i_rollback(s); /* read-only: nothing to commit */
+    gh_db_rollback(&s->db); /* read-only: nothing to commit */
     return rc;
 }
 
@@ -128,7 +128,7 @@ gh_err gh_store_twin_get(struct gh_store *s, const char *device_id, const char *
                          struct gh_twin *out)
 {
     struct gh_identity *id = calloc(1, sizeof *id);
-    if (id == NULL) return gh_store_i_fail(s, GH_ERR_NOMEM, "out of memory");
+    if (id == NULL) return gh_db_fail(&s->db, GH_ERR_NOMEM, "out of memory");
     gh_err rc = read_both(s, device_id, module_id, id, out);
     gh_identity_wipe(id);
     free(id);
@@ -139,11 +139,11 @@ static gh_err view(struct gh_store *s, const char *dev, const char *mod, bool se
 {
     struct gh_twin t;
     struct gh_identity *id = calloc(1, sizeof *id);
-    if (id == NULL) return gh_store_i_fail(s, GH_ERR_NOMEM, "out of memory");
+    if (id == NULL) return gh_db_fail(&s->db, GH_ERR_NOMEM, "out of memory");
     gh_err rc = read_both(s, dev, mod, id, &t);
     if (rc == GH_OK) {
         rc = service ? gh_twin_service_view(&t, id, out) : gh_twin_device_view(&t, out);
-        if (rc != GH_OK) rc = gh_store_i_fail(s, rc, "out of memory");
+        if (rc != GH_OK) rc = gh_db_fail(&s->db, rc, "out of memory");
         gh_twin_cleanup(&t);
     }
     gh_identity_wipe(id);
@@ -194,8 +194,8 @@ static gh_err apply(struct gh_store *s, struct gh_twin *t, const struct update *
         rc = gh_twin_reported_patch(t, u->arg, now, NULL, reason, sizeof reason);
         break;
     }
-    if (rc == GH_ERR_NOMEM) return gh_store_i_fail(s, rc, "out of memory");
-    if (rc != GH_OK) return gh_store_i_fail(s, rc, "%s", reason);
+    if (rc == GH_ERR_NOMEM) return gh_db_fail(&s->db, rc, "out of memory");
+    if (rc != GH_OK) return gh_db_fail(&s->db, rc, "%s", reason);
     return GH_OK;
 }
 
@@ -204,18 +204,18 @@ static gh_err update(struct gh_store *s, const char *dev, const char *mod, const
     struct gh_twin t;
     json_t *note = NULL, *v = NULL;
     char etag[GH_HUB_ETAG8_LEN];
-    s->err[0] = '\0';
+    s->db.err[0] = '\0';
     memset(&t, 0, sizeof t);
     struct gh_identity *id = calloc(1, sizeof *id);
-    if (id == NULL) return gh_store_i_fail(s, GH_ERR_NOMEM, "out of memory");
-    gh_err rc = gh_store_i_begin(s);
+    if (id == NULL) return gh_db_fail(&s->db, GH_ERR_NOMEM, "out of memory");
+    gh_err rc = gh_db_begin(&s->db);
     if (rc != GH_OK) goto out_free;
     rc = identity(s, dev, mod, id);
     if (rc == GH_OK) rc = load(s, dev, mod, &t);
     if (rc != GH_OK) goto out;
     gh_twin_etag(&t, etag);
     if (u->if_match != NULL && strcmp(u->if_match, "*") != 0 && strcmp(u->if_match, etag) != 0) {
-        rc = gh_store_i_fail(s, GH_ERR_ETAG_MISMATCH, "twin etag does not match (If-Match)");
+        rc = gh_db_fail(&s->db, GH_ERR_ETAG_MISMATCH, "twin etag does not match (If-Match)");
         goto out;
     }
     int64_t before = t.version;
@@ -223,12 +223,12 @@ static gh_err update(struct gh_store *s, const char *dev, const char *mod, const
     if (rc == GH_OK && t.version != before) rc = save(s, dev, mod, &t);
     if (rc == GH_OK && u->view != NULL) {
         rc = gh_twin_service_view(&t, id, &v);
-        if (rc != GH_OK) rc = gh_store_i_fail(s, rc, "out of memory");
+        if (rc != GH_OK) rc = gh_db_fail(&s->db, rc, "out of memory");
     }
-    if (rc == GH_OK) rc = gh_store_i_commit(s);
+    if (rc == GH_OK) rc = gh_db_commit(&s->db);
 out:
     if (rc != GH_OK) {
-        gh_store_i_rollback(s);
+        gh_db_rollback(&s->db);
         json_decref(note);
         json_decref(v);
     } else {
