@@ -16,14 +16,12 @@ import {
   require, env, step, check, checkEq, ok, finish, watchdog, errText, waitTelemetry, registry,
   pki, pkiPath, uniq, withTimeout, sasToken, nowS,
 } from '../lib/e2e.mjs';
+import {
+  registrar, attempt, newKey, deriveKey, checkAssigned, telemetry, sasClient, x509Client,
+} from '../lib/dps.mjs';
 
-const { ProvisioningDeviceClient } = require('azure-iot-provisioning-device');
 const { Http: ProvHttp } = require('azure-iot-provisioning-device-http');
-const { SymmetricKeySecurityClient } = require('azure-iot-security-symmetric-key');
-const { X509Security } = require('azure-iot-security-x509');
 const { ProvisioningServiceClient } = require('azure-iot-provisioning-service');
-const { Client, Message } = require('azure-iot-device');
-const { Mqtt } = require('azure-iot-device-mqtt');
 
 watchdog(200);
 const dpsHost = env('GH_DPS_HOST');
@@ -32,61 +30,8 @@ const hubHost = env('GH_HUB_HOST');
 const svc = ProvisioningServiceClient.fromConnectionString(env('GH_DPS_SERVICE_CS'));
 const reg = registry();
 
-const newKey = () => crypto.randomBytes(32).toString('base64');
-const deriveKey = (groupKey, regId) => crypto.createHmac('sha256', Buffer.from(groupKey, 'base64'))
-  .update(regId, 'utf8').digest('base64');
-
-function symRegister(regId, key) {
-  const c = ProvisioningDeviceClient.create(dpsHost, scope, new ProvHttp(),
-    new SymmetricKeySecurityClient(regId, key));
-  return withTimeout(c.register(), 40000, `register ${regId}`);
-}
-
-function x509Register(regId, certFile, keyFile) {
-  const c = ProvisioningDeviceClient.create(dpsHost, scope, new ProvHttp(),
-    new X509Security(regId, { cert: fs.readFileSync(certFile, 'utf8'), key: fs.readFileSync(keyFile, 'utf8') }));
-  return withTimeout(c.register(), 40000, `register ${regId}`);
-}
-
-async function refused(what, fn) {
-  try {
-    const r = await fn();
-    return { error: null, result: r, what };
-  } catch (e) {
-    return { error: e, what };
-  }
-}
-
-function checkAssigned(tag, state, deviceId) {
-  checkEq(`${tag}: status`, state.status, 'assigned');
-  checkEq(`${tag}: assignedHub`, state.assignedHub, hubHost);
-  checkEq(`${tag}: deviceId`, state.deviceId, deviceId);
-}
-
-async function telemetry(client, deviceId, tag) {
-  await client.open();
-  ok(`${tag}: device connected to the assigned hub`);
-  const m = new Message(JSON.stringify({ tag }));
-  m.messageId = tag;
-  await client.sendEvent(m);
-  await waitTelemetry(deviceId, (l) => l.some((x) => x.properties.system['message-id'] === tag));
-  ok(`${tag}: telemetry received by the service side`);
-  await client.close();
-}
-
-function sasClient(state, key) {
-  const c = Client.fromConnectionString(
-    `HostName=${state.assignedHub};DeviceId=${state.deviceId};SharedAccessKey=${key}`, Mqtt);
-  c.on('error', (e) => console.log(`    (device client error: ${errText(e)})`));
-  return c;
-}
-
-function x509Client(state, certFile, keyFile) {
-  const c = Client.fromConnectionString(`HostName=${state.assignedHub};DeviceId=${state.deviceId};x509=true`, Mqtt);
-  c.setOptions({ cert: fs.readFileSync(certFile, 'utf8'), key: fs.readFileSync(keyFile, 'utf8') });
-  c.on('error', (e) => console.log(`    (device client error: ${errText(e)})`));
-  return c;
-}
+const { symRegister, x509Register } = registrar(() => new ProvHttp());
+const refused = attempt;
 
 // A raw HTTPS request to the DPS host (SNI = dpsHost) or, with servername,
 // another name on the same listener.
