@@ -14,7 +14,7 @@ struct command {
 
 static const struct command commands[] = {
     {"hub", "run the IoT Hub-compatible hub and its provisioning service (DPS)", GH_CLI_HUB},
-    {"edge", "run and manage the transparent gateway (config.toml)", NULL},
+    {"edge", "run and manage the transparent gateway (config.toml)", GH_CLI_EDGE},
     {"pki", "make and inspect certificates: root, edge and tenant CAs, servers, devices",
      GH_CLI_PKI},
     {"device", "manage device identities in a hub", GH_CLI_MGMT},

@@ -47,7 +47,7 @@ static gh_err check_sas(struct gh_store *store, const struct gh_hub_credentials 
             refuse(out, 5, "unknown shared access policy");
             goto out;
         }
-        rc = gh_store_policy_get(store, name, &pol);
+        rc = store ? gh_store_policy_get(store, name, &pol) : GH_ERR_NOT_FOUND;
         if (rc == GH_ERR_NOT_FOUND) {
             rc = GH_OK;
             refuse(out, 5, "unknown shared access policy");
@@ -162,37 +162,44 @@ static gh_err check_ca(const struct gh_hub_credentials *c, struct gh_hub_auth *o
     return GH_OK;
 }
 
-gh_err gh_hub_authenticate(struct gh_store *store, const struct gh_hub_credentials *c,
-                           struct gh_hub_auth *out)
+gh_err gh_hub_authenticate_identity(struct gh_store *store, const struct gh_identity *id,
+                                    const struct gh_hub_credentials *c, struct gh_hub_auth *out)
 {
-    struct gh_identity id;
+    gh_err rc = GH_OK;
     memset(out, 0, sizeof *out);
     out->connack = 5;
     out->reason = "no credentials";
-    gh_err rc = gh_store_identity_get(store, c->device_id, c->module_id, &id);
-    if (rc == GH_ERR_NOT_FOUND) {
-        refuse(out, 5, "unknown identity");
-        return GH_OK;
-    }
-    if (rc != GH_OK) return rc;
-    snprintf(out->generation_id, sizeof out->generation_id, "%s", id.generation_id);
-    if (id.status == GH_IDENTITY_DISABLED) {
+    snprintf(out->generation_id, sizeof out->generation_id, "%s", id->generation_id);
+    if (id->status == GH_IDENTITY_DISABLED) {
         refuse(out, 3, "identity disabled");
-        goto out;
-    }
-    if (c->password.len > 0) {
-        rc = check_sas(store, c, &id, out);
+    } else if (c->password.len > 0) {
+        rc = check_sas(store, c, id, out);
     } else if (c->cert) {
-        if (id.auth_type == GH_AUTH_SELF_SIGNED)
-            rc = check_thumbprint(c, &id, out);
-        else if (id.auth_type == GH_AUTH_CA)
+        if (id->auth_type == GH_AUTH_SELF_SIGNED)
+            rc = check_thumbprint(c, id, out);
+        else if (id->auth_type == GH_AUTH_CA)
             rc = check_ca(c, out);
         else
             refuse(out, 5, "identity does not use X.509 authentication");
     } else {
         refuse(out, 5, "no password and no client certificate");
     }
-out:
+    return rc;
+}
+
+gh_err gh_hub_authenticate(struct gh_store *store, const struct gh_hub_credentials *c,
+                           struct gh_hub_auth *out)
+{
+    struct gh_identity id;
+    memset(out, 0, sizeof *out);
+    gh_err rc = gh_store_identity_get(store, c->device_id, c->module_id, &id);
+    if (rc == GH_ERR_NOT_FOUND) {
+        out->connack = 5;
+        out->reason = "unknown identity";
+        return GH_OK;
+    }
+    if (rc != GH_OK) return rc;
+    rc = gh_hub_authenticate_identity(store, &id, c, out);
     gh_identity_wipe(&id);
     return rc;
 }

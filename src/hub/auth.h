@@ -41,4 +41,13 @@ struct gh_hub_auth {
 GH_NODISCARD gh_err gh_hub_authenticate(struct gh_store *store, const struct gh_hub_credentials *c,
                                         struct gh_hub_auth *out);
 
+/* The same decision for an identity the caller already has (a gateway's
+ * cached copy of its children). store is used only for tokens signed with
+ * a shared access policy; NULL refuses those ("unknown shared access
+ * policy"). Errors: as gh_hub_authenticate. */
+GH_NODISCARD gh_err gh_hub_authenticate_identity(struct gh_store *store,
+                                                 const struct gh_identity *id,
+                                                 const struct gh_hub_credentials *c,
+                                                 struct gh_hub_auth *out);
+
 #endif

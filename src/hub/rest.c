@@ -32,6 +32,15 @@ struct route {
     gh_hub_rest_handler fn;
 };
 
+/* Not a policy right but a route flag beside the rights: the IoT Edge
+ * device the first placeholder names may also use its own credentials
+ * (device scope, PROTOCOL.md 6.10). */
+#define EDGE_SELF 0x80000000u
+_Static_assert((EDGE_SELF & GH_RIGHT_MASK) == 0, "EDGE_SELF collides with a right");
+
+/* The device-scope paths of an Edge device's $edgeHub module (6.10). */
+#define SCOPE "devices", "*", "modules", "$edgeHub"
+
 static const struct route routes[] = {
     {"GET", {"devices"}, RR, 0, gh_hub_rest_device_list},
     {"GET", {"devices", "*"}, RR, 1, gh_hub_rest_device_get},
@@ -60,6 +69,17 @@ static const struct route routes[] = {
     {"POST", {"certificates", "*", "generateVerificationCode"}, RW, 0, gh_hub_rest_cert_code},
     {"POST", {"certificates", "*", "verify"}, RW, 0, gh_hub_rest_cert_verify},
     {"GET", {"gatehouse", "telemetry"}, SC, 0, gh_hub_rest_telemetry_read},
+    {"POST",
+     {SCOPE, "devicesAndModulesInTargetDeviceScope"},
+     RR | EDGE_SELF,
+     1,
+     gh_hub_rest_scope_target},
+    {"GET", {SCOPE, "devicesAndModulesInDeviceScope"}, RR | EDGE_SELF, 1, gh_hub_rest_scope_legacy},
+    {"POST",
+     {SCOPE, "getDeviceAndModuleOnBehalfOf"},
+     RR | EDGE_SELF,
+     1,
+     gh_hub_rest_scope_on_behalf_of},
 };
 
 #define NROUTES (sizeof routes / sizeof routes[0])
@@ -108,12 +128,23 @@ static bool authorize(struct gh_hub_rest *r, struct gh_http_request *req, const 
         .nresource = nseg,
         .device_id = rt->ids >= 1 ? arg[0] : NULL,
         .module_id = rt->ids >= 2 ? arg[1] : NULL,
-        .rights = rt->rights,
+        .rights = rt->rights & ~EDGE_SELF,
         .now_s = gh_hub_now_ms() / 1000,
         .skew_s = (uint32_t)cfg->sas_skew,
     };
     const char *why = "";
-    gh_err rc = gh_hub_rest_authorize(gh_hub_store(r->hub), &a, &why);
+    gh_err rc;
+    if (rt->rights & EDGE_SELF) {
+        struct gh_conn *conn = gh_http_request_conn(req);
+        struct gh_hub_rest_edge_cred x = {
+            .cert = conn ? gh_conn_peer_cert(conn) : NULL,
+            .chain = conn ? gh_conn_peer_chain(conn) : NULL,
+        };
+        if (x.cert != NULL) x.ca_store = gh_hub_ca_store(r->hub);
+        rc = gh_hub_rest_authorize_edge(gh_hub_store(r->hub), &a, &x, &why);
+    } else {
+        rc = gh_hub_rest_authorize(gh_hub_store(r->hub), &a, &why);
+    }
     if (rc == GH_OK) return true;
     switch (rc) {
     case GH_ERR_AUTH:

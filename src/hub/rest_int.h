@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include <jansson.h>
+#include <openssl/x509.h>
 
 #include "common/error.h"
 #include "http/server.h"
@@ -55,6 +56,14 @@
 #define GH_REST_TELEMETRY_WAITERS_MAX 64u
 #define GH_REST_TELEMETRY_CHUNK 64u                    /* rows per store read */
 #define GH_REST_TELEMETRY_BUDGET (16u * 1024u * 1024u) /* body+props bytes per answer */
+
+/* Device scope for gateways (PROTOCOL.md 6.10, docs/hub-rest.md). */
+#define GH_REST_SCOPE_PAGE_DEFAULT 100u /* pageSize / deviceCount when absent or 0 */
+#define GH_REST_SCOPE_PAGE_MAX 1000u    /* larger page sizes are capped */
+#define GH_REST_SCOPE_CHAIN_MAX 5       /* ids in an authChain (IoT Edge nests 5 deep) */
+#define GH_REST_SCOPE_LINK_MAX 1024u    /* continuationLink bytes accepted and made */
+#define GH_REST_SCOPE_API_NESTED "2020-06-30-preview"
+#define GH_REST_SCOPE_API_LEGACY "2018-08-30-preview"
 
 /* ---- error codes of the bodies (PROTOCOL.md 5.1) ------------------------ */
 
@@ -126,6 +135,33 @@ struct gh_hub_rest_auth_req {
 GH_NODISCARD gh_err gh_hub_rest_authorize(struct gh_store *s, const struct gh_hub_rest_auth_req *a,
                                           const char **why);
 
+/* What an IoT Edge device may present itself on its device-scope requests
+ * (besides the policy tokens gh_hub_rest_authorize accepts). */
+struct gh_hub_rest_edge_cred {
+    X509 *cert;             /* client certificate of the HTTPS connection, or NULL */
+    STACK_OF(X509) * chain; /* intermediates it sent, or NULL */
+    X509_STORE *ca_store;   /* verified CAs registered with the hub, or NULL */
+};
+
+/* Decide a device-scope request (PROTOCOL.md 6.10) about Edge device
+ * a->device_id: a token naming a policy (skn) goes to gh_hub_rest_authorize
+ * unchanged; otherwise the Edge device's own credentials: a SAS token
+ * without skn whose audience is exactly {host}/devices/{edge} or
+ * {host}/devices/{edge}/modules/$edgeHub (2.3 encodings and case rules),
+ * signed with the device's key or (for the $edgeHub audience) the
+ * $edgeHub module's key, not expired; or, without an Authorization
+ * header, the client certificate checked as on CONNECT
+ * (gh_hub_authenticate). The device must exist, be an IoT Edge device and
+ * be enabled. *why as for gh_hub_rest_authorize. Reads the store only.
+ * Errors: those of gh_hub_rest_authorize; for the device path GH_ERR_AUTH
+ * (unknown, not Edge, disabled, audience, signature, certificate),
+ * GH_ERR_BAD_SAS, GH_ERR_TOO_LARGE, GH_ERR_EXPIRED, GH_ERR_INTERNAL (a
+ * stored key does not decode), and the store's errors, GH_ERR_CRYPTO. */
+GH_NODISCARD gh_err gh_hub_rest_authorize_edge(struct gh_store *s,
+                                               const struct gh_hub_rest_auth_req *a,
+                                               const struct gh_hub_rest_edge_cred *x,
+                                               const char **why);
+
 /* If-Match value to the store's form: surrounding quotes and a weak "W/"
  * prefix removed; NULL or empty gives NULL. Writes into out (cap bytes).
  * Pure. Errors: GH_ERR_TOO_LARGE (does not fit), GH_ERR_MALFORMED
@@ -185,6 +221,68 @@ struct gh_hub_rest_c2d {
 GH_NODISCARD gh_err gh_hub_rest_c2d_from_fields(const struct gh_http_fields *f, int64_t now_ms,
                                                 int64_t default_ttl_ms, struct gh_hub_rest_c2d *out,
                                                 char *err, size_t errlen);
+
+/* ---- device scope for gateways (PROTOCOL.md 6.10) ----------------------- */
+
+/* A device-scope request after parsing (rest_scope.c). Ids are checked with
+ * gh_iothub_valid_*_id; "" means absent. */
+struct gh_hub_rest_scope_req {
+    uint32_t page_size;                 /* 1..GH_REST_SCOPE_PAGE_MAX */
+    char after[GH_IDENTITY_ID_MAX + 1]; /* continuation: ids after this one */
+    char target_device[GH_IDENTITY_ID_MAX + 1];
+    char target_module[GH_IDENTITY_ID_MAX + 1];
+    char chain[GH_REST_SCOPE_CHAIN_MAX][GH_IDENTITY_ID_MAX + 1]; /* authChain, in order */
+    size_t nchain;
+};
+
+/* Split an authChain "id;id;..." into out->chain (1..GH_REST_SCOPE_CHAIN_MAX
+ * valid device ids, no empty element). Writes out->chain/nchain only on
+ * success. Pure. Errors: GH_ERR_MALFORMED (empty, an empty or invalid
+ * element), GH_ERR_TOO_MANY (more than GH_REST_SCOPE_CHAIN_MAX ids). */
+GH_NODISCARD gh_err gh_hub_rest_scope_chain(struct gh_slice text,
+                                            struct gh_hub_rest_scope_req *out);
+
+/* The position a continuation link names: the percent-decoded value of its
+ * continuationToken query parameter (name compared case-insensitively),
+ * which must be a valid device id, into after (GH_IDENTITY_ID_MAX + 1
+ * bytes, written only on success). The path is not interpreted. Pure.
+ * Errors: GH_ERR_TOO_LARGE (longer than GH_REST_SCOPE_LINK_MAX),
+ * GH_ERR_NOT_FOUND (no continuationToken), GH_ERR_MALFORMED (given twice,
+ * or not a valid device id). */
+GH_NODISCARD gh_err gh_hub_rest_scope_link_parse(struct gh_slice link, char *after);
+
+/* Make the continuation link (path and query) of the page after `after`:
+ * legacy false: /devices/{edge}/modules/$edgeHub/devicesAndModulesInTargetDeviceScope
+ *   ?continuationToken={after}&api-version=GH_REST_SCOPE_API_NESTED
+ * legacy true: .../devicesAndModulesInDeviceScope?deviceCount={count}
+ *   &continuationToken={after}&api-version=GH_REST_SCOPE_API_LEGACY
+ * with edge and after percent-encoded. NUL-terminated into out. Pure.
+ * Errors: GH_ERR_NOBUFS (does not fit in cap). */
+GH_NODISCARD gh_err gh_hub_rest_scope_link_make(bool legacy, const char *edge, const char *after,
+                                                uint32_t count, char *out, size_t cap);
+
+/* Parse the body of devicesAndModulesInTargetDeviceScope:
+ * {"pageSize":N,"continuationLink":null|"...","authChain":"..."}.
+ * pageSize absent, null or 0: GH_REST_SCOPE_PAGE_DEFAULT; above
+ * GH_REST_SCOPE_PAGE_MAX: capped. continuationLink absent, null or "":
+ * from the start. authChain required. Unknown members are ignored. *out is
+ * fully written on success only; err gets a one-line reason.
+ * Errors: GH_ERR_BAD_JSON (not an object, member of the wrong type),
+ * GH_ERR_ARG (negative pageSize, bad continuationLink, authChain missing or
+ * malformed). */
+GH_NODISCARD gh_err gh_hub_rest_scope_parse_target(const json_t *body,
+                                                   struct gh_hub_rest_scope_req *out, char *err,
+                                                   size_t errlen);
+
+/* Parse the body of getDeviceAndModuleOnBehalfOf:
+ * {"targetDeviceId":"...","targetModuleId":null|"...","authChain":"..."}.
+ * targetDeviceId and authChain required; targetModuleId absent, null or ""
+ * means the device. As above for *out and err.
+ * Errors: GH_ERR_BAD_JSON, GH_ERR_ARG (an id missing or invalid, authChain
+ * malformed). */
+GH_NODISCARD gh_err gh_hub_rest_scope_parse_on_behalf_of(const json_t *body,
+                                                         struct gh_hub_rest_scope_req *out,
+                                                         char *err, size_t errlen);
 
 /* ---- JSON shapes ---------------------------------------------------------- */
 
@@ -311,6 +409,10 @@ void gh_hub_rest_cert_delete(struct gh_hub_rest_ctx *c);
 void gh_hub_rest_cert_code(struct gh_hub_rest_ctx *c);
 void gh_hub_rest_cert_verify(struct gh_hub_rest_ctx *c);
 void gh_hub_rest_telemetry_read(struct gh_hub_rest_ctx *c);
+/* Device scope (rest_scope.c): arg[0] is the acting Edge device. */
+void gh_hub_rest_scope_target(struct gh_hub_rest_ctx *c);
+void gh_hub_rest_scope_legacy(struct gh_hub_rest_ctx *c);
+void gh_hub_rest_scope_on_behalf_of(struct gh_hub_rest_ctx *c);
 /* Free a held telemetry poll's resources (timer); gh_hub_rest_held_free does it. */
 void gh_hub_rest_poll_cleanup(struct gh_hub_rest_held *h);
 

@@ -24,6 +24,7 @@
 
 gh_err send_packet(struct gh_hub_session *s, const struct gh_mqtt_packet *p)
 {
+    if (s->link) return gh_hub_link_send(s, p);
     size_t need;
     GH_GUARD(gh_mqtt_packet_size(&s->ctx, p, &need));
     uint8_t small[SMALL_PACKET];
@@ -64,6 +65,7 @@ gh_err send_publish(struct gh_hub_session *s, struct gh_slice topic, uint8_t qos
 
 uint16_t next_pid(struct gh_hub_session *s)
 {
+    if (s->link) s = s->link; /* packet ids belong to the link */
     if (++s->next_pid == 0) s->next_pid = 1;
     return s->next_pid;
 }
@@ -79,11 +81,24 @@ static unsigned hash_id(const char *d, const char *m)
     return h % BUCKETS;
 }
 
+static void table_unhash(struct gh_hub_session *s);
+
 static struct gh_hub_session *table_find(struct gh_hub_sessions *t, const char *d, const char *m)
 {
     for (struct gh_hub_session *s = t->buckets[hash_id(d, m)]; s; s = s->hnext)
         if (strcmp(s->device_id, d) == 0 && strcmp(s->module_id, m) == 0) return s;
     return NULL;
+}
+
+struct gh_hub_session *session_lookup(struct gh_hub_sessions *t, const char *device_id,
+                                      const char *module_id)
+{
+    return table_find(t, device_id, module_id ? module_id : "");
+}
+
+void session_unhash(struct gh_hub_session *s)
+{
+    if (table_find(s->table, s->device_id, s->module_id) == s) table_unhash(s);
 }
 
 static void table_unhash(struct gh_hub_session *s)
@@ -184,19 +199,11 @@ static void keep_will(struct gh_hub_session *s, const struct gh_mqtt_connect *c)
 static void finish_connect(struct gh_hub_session *s, const struct gh_mqtt_connect *c,
                            const char *who, const char *how, bool present)
 {
-    /* One connection per identity (1.5 item 1): the newer one wins. */
-    struct gh_hub_session *old = table_find(s->table, s->device_id, s->module_id);
-    if (old) {
-        table_unhash(old);
-        session_close(old, "a new connection of the same identity");
-    }
     const struct gh_hub_config *cfg = gh_hub_config(s->hub);
     int64_t ka = c->keep_alive;
     if (ka == 0 || ka > cfg->keepalive_max) ka = cfg->keepalive_max;
     s->keepalive_ms = ka * 1500;
-    s->authenticated = true;
-    s->hnext = s->table->buckets[hash_id(s->device_id, s->module_id)];
-    s->table->buckets[hash_id(s->device_id, s->module_id)] = s;
+    session_take_identity(s);
     connack(s, 0, present);
     if (gh_mqtt_framer_accept(&s->framer) != GH_OK) {
         session_close(s, "internal framer state");
@@ -204,6 +211,58 @@ static void finish_connect(struct gh_hub_session *s, const struct gh_mqtt_connec
     }
     gh_log_info("hub.connect", "identity=%s auth=%s peer=%s clean=%d present=%d", who, how,
                 gh_conn_peer_addr(s->conn), c->clean_session, present);
+}
+
+void session_take_identity(struct gh_hub_session *s)
+{
+    /* One connection per identity (1.5 item 1): the newer one wins. s is
+     * hashed first, so the old one's close (synchronous for a virtual
+     * session) sees the identity still connected. */
+    struct gh_hub_session *old = table_find(s->table, s->device_id, s->module_id);
+    if (old) table_unhash(old);
+    s->authenticated = true;
+    s->hnext = s->table->buckets[hash_id(s->device_id, s->module_id)];
+    s->table->buckets[hash_id(s->device_id, s->module_id)] = s;
+    if (old) session_close(old, "a new connection of the same identity");
+}
+
+gh_err session_begin(struct gh_hub_session *s, bool clean, const char *model_id, bool *present)
+{
+    struct gh_store *st = gh_hub_store(s->hub);
+    bool have = false;
+    s->clean_session = clean;
+    if (clean) {
+        GH_GUARD(gh_store_session_clear(st, s->device_id, s->module_id));
+    } else {
+        GH_GUARD(gh_store_session_load(st, s->device_id, s->module_id, &s->subs, &have));
+        if (have && !s->module_id[0]) GH_GUARD(gh_store_c2d_unlock_all(st, s->device_id));
+    }
+    GH_GUARD(gh_store_set_connected(st, s->device_id, s->module_id, true, model_id));
+    *present = have;
+    return GH_OK;
+}
+
+void session_resume(struct gh_hub_session *s, bool present)
+{
+    if (!present || s->closing) return;
+    c2d_deliver(s);
+    if (s->subs.subscribed & GH_SESSION_METHODS)
+        gh_hub_methods_session_ready(s->hub, s->device_id, s->module_id);
+}
+
+/* Is the authenticated identity an IoT Edge device (its connection is a
+ * gateway link)? Keeps its device scope. */
+static gh_err detect_link(struct gh_hub_session *s)
+{
+    if (s->module_id[0]) return GH_OK; /* modules never carry children */
+    struct gh_identity id;
+    gh_err rc = gh_store_identity_get(gh_hub_store(s->hub), s->device_id, "", &id);
+    if (rc == GH_OK && id.iot_edge) {
+        s->is_link = true;
+        snprintf(s->device_scope, sizeof s->device_scope, "%s", id.device_scope);
+    }
+    gh_identity_wipe(&id);
+    return rc;
 }
 
 static void handle_connect(struct gh_hub_session *s, const struct gh_mqtt_connect *c)
@@ -273,18 +332,10 @@ static void handle_connect(struct gh_hub_session *s, const struct gh_mqtt_connec
     if (u.model_id.ptr && u.model_id.len)
         s->model_id = strndup((const char *)u.model_id.ptr, u.model_id.len);
     s->expires_ms = a.expires_s ? (a.expires_s + cfg->sas_skew) * 1000 : 0;
-    s->clean_session = c->clean_session;
 
-    struct gh_store *st = gh_hub_store(hub);
     bool present = false;
-    if (c->clean_session) {
-        rc = gh_store_session_clear(st, s->device_id, s->module_id);
-    } else {
-        rc = gh_store_session_load(st, s->device_id, s->module_id, &s->subs, &present);
-        if (rc == GH_OK && present && !s->module_id[0])
-            rc = gh_store_c2d_unlock_all(st, s->device_id);
-    }
-    if (rc == GH_OK) rc = gh_store_set_connected(st, s->device_id, s->module_id, true, s->model_id);
+    rc = detect_link(s);
+    if (rc == GH_OK) rc = session_begin(s, c->clean_session, s->model_id, &present);
     if (rc != GH_OK) {
         gh_log_error("hub.connect.store", "identity=%s err=%s", who, gh_err_str(rc));
         refuse_connect(s, 3, "server error", who);
@@ -292,11 +343,7 @@ static void handle_connect(struct gh_hub_session *s, const struct gh_mqtt_connec
     }
     keep_will(s, c);
     finish_connect(s, c, who, a.reason, present);
-    if (present) {
-        c2d_deliver(s);
-        if (s->subs.subscribed & GH_SESSION_METHODS)
-            gh_hub_methods_session_ready(hub, s->device_id, s->module_id);
-    }
+    session_resume(s, present);
 }
 
 /* ---- input loop --------------------------------------------------------- */
@@ -312,6 +359,8 @@ static void handle_packet(struct gh_hub_session *s, const struct gh_mqtt_packet 
             gh_hub_dps_publish(s, &p->u.publish);
         else if (s->service)
             session_close(s, "a service connection cannot publish");
+        else if (s->is_link && gh_hub_link_frame(p->u.publish.topic))
+            gh_hub_link_publish(s, &p->u.publish);
         else
             handle_publish(s, &p->u.publish);
         break;
@@ -320,6 +369,8 @@ static void handle_packet(struct gh_hub_session *s, const struct gh_mqtt_packet 
             gh_hub_dps_puback(s, p->u.puback.packet_id);
         else if (s->service)
             gh_hub_service_puback(s);
+        else if (s->is_link)
+            gh_hub_link_puback(s, p->u.puback.packet_id);
         else
             handle_puback(s, p->u.puback.packet_id);
         break;
@@ -328,12 +379,16 @@ static void handle_packet(struct gh_hub_session *s, const struct gh_mqtt_packet 
             gh_hub_dps_subscribe(s, &p->u.subscribe);
         else if (s->service)
             gh_hub_service_subscribe(s, &p->u.subscribe);
+        else if (s->is_link && gh_hub_link_frame(p->u.subscribe.subs[0].filter))
+            gh_hub_link_subscribe(s, &p->u.subscribe);
         else
             handle_subscribe(s, &p->u.subscribe);
         break;
     case GH_MQTT_UNSUBSCRIBE:
         if (s->dps)
             gh_hub_dps_unsubscribe(s, &p->u.unsubscribe);
+        else if (s->is_link && gh_hub_link_frame(p->u.unsubscribe.filters[0]))
+            gh_hub_link_unsubscribe(s, &p->u.unsubscribe);
         else
             handle_unsubscribe(s, &p->u.unsubscribe);
         break;
@@ -391,6 +446,7 @@ static void on_read(struct gh_conn *c, void *user)
             return;
         }
         handle_packet(s, &p);
+        if (s->zombies) gh_hub_link_reap(s);
         s->fed = 0;
         if (gh_conn_consume(c, fr.total_len) != GH_OK) {
             session_close(s, "internal input state");
@@ -399,7 +455,7 @@ static void on_read(struct gh_conn *c, void *user)
     }
 }
 
-static void session_free(struct gh_hub_session *s)
+void session_free(struct gh_hub_session *s)
 {
     free(s->model_id);
     free(s->c2d_spelling);
@@ -414,6 +470,7 @@ static void on_close(struct gh_conn *c, gh_err reason, void *user)
     (void)c;
     struct gh_hub_session *s = user;
     struct gh_hub_sessions *t = s->table;
+    if (s->is_link) gh_hub_link_closed(s);
     if (s->dps) {
         gh_log_info("dps.disconnect", "registration=%s reason=%s", s->device_id,
                     gh_err_str(reason));
@@ -459,6 +516,10 @@ static const struct gh_conn_callbacks callbacks = {
 void session_close(struct gh_hub_session *s, const char *why)
 {
     if (s->closing) return;
+    if (s->link) {
+        gh_hub_link_detach(s, why); /* never closes the link's conn */
+        return;
+    }
     s->closing = true;
     if (why)
         gh_log_info("hub.session.close", "device=%s%s%s peer=%s reason=\"%s\"", s->device_id,
@@ -504,6 +565,9 @@ void gh_hub_sessions_tick(struct gh_hub_sessions *t, int64_t now)
 {
     for (struct gh_hub_session *s = t->all; s; s = s->next) {
         if (s->closing) continue;
+        /* Virtual sessions are not in this list: a link's keep-alive and
+         * token cover its children; only their C2D locks need a look. */
+        if (s->is_link) gh_hub_link_tick(s, now);
         if (s->keepalive_ms && now - s->last_rx_ms > s->keepalive_ms) {
             session_close(s, s->authenticated ? "keep-alive timeout" : "no CONNECT in time");
         } else if (s->expires_ms && now > s->expires_ms) {

@@ -1,0 +1,187 @@
+/* Internal to the gateway daemon (edge.c, child.c, link.c, sync.c,
+ * edge_http.c): the daemon object, child sessions and the message path. */
+#ifndef GH_EDGE_INT_H
+#define GH_EDGE_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <openssl/x509_vfy.h>
+
+#include "edge/config.h"
+#include "edge/provision.h"
+#include "hub/identity.h"
+#include "mqtt/framer.h"
+#include "mqtt/mqtt.h"
+
+struct event_base;
+struct event;
+struct gh_conn;
+struct gh_listener;
+struct gh_tls_server;
+struct gh_tls_client;
+struct gh_mqttc;
+struct gh_http_client;
+struct gh_http_server;
+struct gh_edge_cache;
+
+#define EDGE_BUCKETS 1024u
+#define EDGE_TICK_MS 1000
+/* Stack buffer for small packets to children. */
+#define EDGE_SMALL_PACKET 512u
+/* C2D messages relayed to one child and not yet acknowledged by it. */
+#define EDGE_C2D_INFLIGHT 4u
+/* Telemetry held in memory while waiting for the hub (until issue 7's
+ * durable queue): past this, children are paused (no PUBACK is ever sent
+ * for a message the hub has not acknowledged). */
+#define EDGE_QUEUE_MAX_BYTES (16u * 1024u * 1024u)
+/* Feature filters a child may hold (GH_SESSION_* bits 0..4). */
+#define EDGE_FEATURES 5u
+/* The link's topic prefix for child frames (docs/edge-link.md). */
+#define EDGE_PREFIX "$gh/c/"
+/* Check the server certificate for renewal this often. */
+#define EDGE_CERT_CHECK_MS 60000
+
+struct gh_edge_child {
+    struct gh_edge *edge;
+    struct gh_conn *conn;
+    struct gh_mqtt_framer framer;
+    struct gh_mqtt_ctx ctx;
+    size_t fed;
+    bool authenticated;
+    bool closing;
+    bool paused; /* reading stopped: the message queue is full */
+    bool clean_session;
+    char device_id[GH_IDENTITY_ID_MAX + 1];
+    const char *auth_type;
+    char model_id[GH_IDENTITY_MODEL_ID_MAX + 1];
+    int64_t last_rx_ms;
+    int64_t keepalive_ms;
+    int64_t expires_ms;
+    uint32_t subscribed; /* GH_SESSION_* */
+    uint32_t qos1;
+    char *filters[EDGE_FEATURES]; /* as the child wrote them (replayed upstream) */
+    uint16_t next_pid;
+    struct {
+        bool used;
+        uint16_t child_pid, up_pid;
+    } c2d[EDGE_C2D_INFLIGHT];
+    struct gh_edge_child *prev, *next, *hnext;
+};
+
+/* One telemetry message on its way to the hub. */
+struct gh_edge_msg {
+    struct gh_edge_msg *prev, *next;
+    struct gh_edge_child *child; /* NULL once the child has gone */
+    uint16_t child_pid;
+    uint8_t qos;
+    bool inflight;
+    size_t topic_len, body_len;
+    uint8_t data[]; /* topic (prefixed), then body */
+};
+
+struct gh_edge_stats {
+    uint64_t children_accepted;
+    uint64_t auth_failures[6]; /* by CONNACK code 1..5 (index 0 unused) */
+    uint64_t auth_offline;     /* accepted while the link was down */
+    uint64_t msgs_in;          /* telemetry accepted from children */
+    uint64_t msgs_out;         /* acknowledged by the hub */
+    uint64_t msgs_dropped;     /* QoS 0 with no link */
+    uint64_t bytes_in;
+    uint64_t c2d_relayed;
+    uint64_t methods_relayed;
+    uint64_t twin_relayed;
+    uint64_t syncs_ok, syncs_failed;
+    uint64_t link_connects;
+};
+
+struct gh_edge {
+    const struct gh_edge_config *cfg;
+    char home[GH_EDGE_PATH_MAX];
+    char data_dir[GH_EDGE_PATH_MAX];
+    struct gh_edge_identity id;
+    struct event_base *base;
+    struct event *tick, *sigterm, *sigint, *sighup;
+    struct gh_tls_server *tls;
+    struct gh_listener *listener;
+    char cert_path[GH_EDGE_PATH_MAX], key_path[GH_EDGE_PATH_MAX];
+    int64_t cert_not_after_s, cert_checked_ms;
+    X509_STORE *trust; /* trust bundle: CA-authenticated children */
+    struct gh_edge_cache *cache;
+    char scope[GH_IDENTITY_SCOPE_MAX + 1]; /* the gateway's deviceScope ("" until synced) */
+    /* link */
+    struct gh_tls_client *up_tls;
+    struct gh_mqttc *link;
+    bool link_up;
+    int64_t link_since_ms;
+    char link_error[256];
+    /* sync */
+    struct gh_http_client *http;
+    bool sync_running, sync_again;
+    int64_t sync_next_ms;
+    json_t *sync_devices; /* pages collected so far */
+    char sync_error[256];
+    /* metrics */
+    struct gh_http_server *metrics;
+    /* children */
+    struct gh_edge_child *children;
+    size_t nchildren, nauthenticated;
+    struct gh_edge_child *buckets[EDGE_BUCKETS];
+    /* message path */
+    struct gh_edge_msg *q_head, *q_tail; /* oldest first */
+    struct gh_edge_msg *q_send;          /* first message not sent yet (NULL: none) */
+    size_t q_count, q_bytes, q_inflight;
+    size_t npaused;
+    struct gh_edge_stats stats;
+    bool stopping;
+    int64_t started_ms;
+};
+
+int64_t gh_edge_now_ms(void);
+
+/* child.c */
+void gh_edge_child_accept(struct gh_edge *e, struct gh_conn *c);
+struct gh_edge_child *gh_edge_child_find(struct gh_edge *e, const char *device_id);
+void gh_edge_child_close(struct gh_edge_child *ch, const char *why);
+void gh_edge_children_tick(struct gh_edge *e, int64_t now_ms);
+void gh_edge_children_close_all(struct gh_edge *e);
+/* Deliver a hub frame for this child (topic without the prefix). */
+void gh_edge_child_from_hub(struct gh_edge_child *ch, const struct gh_mqtt_publish *p,
+                            struct gh_slice topic);
+/* The hub acknowledged (or the link lost) a message of this child. */
+void gh_edge_child_acked(struct gh_edge_child *ch, uint16_t child_pid);
+void gh_edge_children_resume(struct gh_edge *e);
+
+/* link.c: the multiplexed connection to the hub. */
+GH_NODISCARD gh_err gh_edge_link_start(struct gh_edge *e, char *err, size_t errlen);
+void gh_edge_link_stop(struct gh_edge *e);
+/* Announce a child (after local authentication) and its subscriptions. */
+void gh_edge_link_attach(struct gh_edge *e, struct gh_edge_child *ch);
+void gh_edge_link_detach(struct gh_edge *e, struct gh_edge_child *ch);
+void gh_edge_link_subscribe(struct gh_edge *e, struct gh_edge_child *ch, uint32_t bit);
+void gh_edge_link_unsubscribe(struct gh_edge *e, struct gh_edge_child *ch, uint32_t bit);
+/* A QoS 0 frame for the child (twin request, method response): GH_ERR_CLOSED
+ * when the link is down. */
+GH_NODISCARD gh_err gh_edge_link_frame(struct gh_edge *e, struct gh_edge_child *ch,
+                                       struct gh_slice topic, struct gh_slice body);
+/* The one place every accepted child message goes through (routing and the
+ * durable queue slot in here, issue 7). qos 1: the child's PUBACK is sent
+ * once the hub has acknowledged. Errors: GH_ERR_NOMEM, GH_ERR_TOO_LARGE. */
+GH_NODISCARD gh_err gh_edge_route(struct gh_edge *e, struct gh_edge_child *ch, struct gh_slice bag,
+                                  struct gh_slice body, uint8_t qos, uint16_t pid);
+/* The child went away: its queued messages stay (they go to the hub), but
+ * their acknowledgements have no one to go to. */
+void gh_edge_queue_forget(struct gh_edge *e, struct gh_edge_child *ch);
+/* Acknowledge an upstream C2D publish (the child acked its copy). */
+void gh_edge_link_puback(struct gh_edge *e, uint16_t up_pid);
+
+/* sync.c: the identity cache sync (PROTOCOL.md 6.10). */
+void gh_edge_sync_now(struct gh_edge *e);
+void gh_edge_sync_tick(struct gh_edge *e, int64_t now_ms);
+void gh_edge_sync_stop(struct gh_edge *e);
+
+/* edge_http.c: /metrics and /status. */
+GH_NODISCARD gh_err gh_edge_http_start(struct gh_edge *e, char *err, size_t errlen);
+void gh_edge_http_stop(struct gh_edge *e);
+
+#endif

@@ -1,0 +1,396 @@
+/* The link: one multiplexed MQTT connection from the gateway to the hub
+ * (docs/edge-link.md), and the message path of children's telemetry.
+ *
+ * Every accepted telemetry message goes through gh_edge_route. Until the
+ * durable queue exists (issue 7) messages wait in memory; a QoS 1 message
+ * is acknowledged to its child only when the hub has acknowledged it, so
+ * nothing acknowledged can be lost, and a full queue pauses children. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "edge/edge_int.h"
+#include "edge/provision.h"
+#include "hub/store.h"
+#include "mqttc/mqttc.h"
+#include "net/conn.h"
+#include "net/tls.h"
+
+/* Cookies: messages are pointers; control frames use 0. */
+#define COOKIE_CONTROL 0u
+/* Lifetime of the SAS token the gateway signs for itself. */
+#define LINK_TOKEN_LIFETIME_S 3600
+#define TOPIC_MAX 1024u
+
+/* "$gh/c/{id}/" + rest into out. */
+static gh_err prefixed(char *out, size_t cap, const char *id, struct gh_slice rest)
+{
+    int n = snprintf(out, cap, EDGE_PREFIX "%s/", id);
+    GH_ENSURE(n > 0 && (size_t)n < cap && rest.len < cap - (size_t)n, GH_ERR_TOO_LARGE);
+    if (rest.len) memcpy(out + n, rest.ptr, rest.len);
+    out[(size_t)n + rest.len] = '\0';
+    return GH_OK;
+}
+
+/* ---- the queue ---------------------------------------------------------- */
+
+static void q_unlink(struct gh_edge *e, struct gh_edge_msg *m)
+{
+    if (e->q_send == m) e->q_send = m->next;
+    if (m->prev)
+        m->prev->next = m->next;
+    else
+        e->q_head = m->next;
+    if (m->next)
+        m->next->prev = m->prev;
+    else
+        e->q_tail = m->prev;
+    m->prev = m->next = NULL;
+    e->q_count--;
+    e->q_bytes -= m->topic_len + m->body_len;
+}
+
+static void q_free(struct gh_edge *e, struct gh_edge_msg *m)
+{
+    q_unlink(e, m);
+    free(m);
+    if (e->q_bytes < EDGE_QUEUE_MAX_BYTES / 2) gh_edge_children_resume(e);
+}
+
+/* Send what the window allows, oldest first. Messages before q_send are
+ * in flight; after a reconnect q_send starts again at the head. */
+static void pump(struct gh_edge *e)
+{
+    if (!e->link_up) return;
+    while (e->q_send) {
+        struct gh_edge_msg *m = e->q_send;
+        struct gh_edge_msg *next = m->next;
+        if (!m->inflight) {
+            gh_err rc = gh_mqttc_publish(e->link, (const char *)m->data,
+                                         m->data + m->topic_len + 1, m->body_len, m->qos,
+                                         (uint64_t)(uintptr_t)m);
+            if (rc == GH_ERR_NOBUFS || rc == GH_ERR_CLOSED) return;
+            if (rc != GH_OK) {
+                gh_log_error("edge.link.publish", "device=%s err=%s",
+                             m->child ? m->child->device_id : "?", gh_err_str(rc));
+                q_free(e, m);
+            } else if (m->qos == 0) {
+                e->stats.msgs_out++;
+                q_free(e, m);
+            } else {
+                m->inflight = true;
+                e->q_inflight++;
+            }
+        }
+        e->q_send = next;
+    }
+}
+
+gh_err gh_edge_route(struct gh_edge *e, struct gh_edge_child *ch, struct gh_slice bag,
+                     struct gh_slice body, uint8_t qos, uint16_t pid)
+{
+    /* Topic as the hub expects it for this child. */
+    char topic[TOPIC_MAX];
+    char rest[TOPIC_MAX];
+    int n = snprintf(rest, sizeof rest, "devices/%s/messages/events/", ch->device_id);
+    GH_ENSURE(n > 0 && (size_t)n < sizeof rest && bag.len < sizeof rest - (size_t)n,
+              GH_ERR_TOO_LARGE);
+    memcpy(rest + n, bag.ptr, bag.len);
+    GH_GUARD(prefixed(topic, sizeof topic, ch->device_id,
+                      (struct gh_slice){(const uint8_t *)rest, (size_t)n + bag.len}));
+    e->stats.msgs_in++;
+    if (qos == 0 && !e->link_up) {
+        e->stats.msgs_dropped++; /* QoS 0: at most once, nothing promised */
+        return GH_OK;
+    }
+    size_t tl = strlen(topic);
+    struct gh_edge_msg *m = malloc(sizeof *m + tl + 1 + body.len);
+    GH_ENSURE(m, GH_ERR_NOMEM);
+    memset(m, 0, sizeof *m);
+    m->child = qos ? ch : NULL;
+    m->child_pid = pid;
+    m->qos = qos;
+    m->topic_len = tl;
+    m->body_len = body.len;
+    memcpy(m->data, topic, tl + 1);
+    if (body.len) memcpy(m->data + tl + 1, body.ptr, body.len);
+    m->prev = e->q_tail;
+    if (e->q_tail)
+        e->q_tail->next = m;
+    else
+        e->q_head = m;
+    e->q_tail = m;
+    if (!e->q_send) e->q_send = m;
+    e->q_count++;
+    e->q_bytes += tl + body.len;
+    if (e->q_bytes > EDGE_QUEUE_MAX_BYTES && !ch->paused) {
+        ch->paused = true;
+        e->npaused++;
+        gh_conn_pause_read(ch->conn);
+    }
+    pump(e);
+    return GH_OK;
+}
+
+void gh_edge_queue_forget(struct gh_edge *e, struct gh_edge_child *ch)
+{
+    for (struct gh_edge_msg *m = e->q_head; m; m = m->next)
+        if (m->child == ch) m->child = NULL;
+}
+
+/* ---- control frames ------------------------------------------------------ */
+
+static void control(struct gh_edge *e, const struct gh_edge_child *ch, const char *what,
+                    const char *body)
+{
+    if (!e->link_up) return;
+    char topic[TOPIC_MAX];
+    if (prefixed(topic, sizeof topic, ch->device_id, gh_slice_cstr(what)) != GH_OK) return;
+    gh_err rc = gh_mqttc_publish(e->link, topic, body, strlen(body), 0, COOKIE_CONTROL);
+    if (rc != GH_OK)
+        gh_log_warn("edge.link.control", "device=%s frame=%s err=%s", ch->device_id, what,
+                    gh_err_str(rc));
+}
+
+static void subscribe_bits(struct gh_edge *e, struct gh_edge_child *ch, uint32_t bits, bool sub)
+{
+    if (!e->link_up) return;
+    char topics[EDGE_FEATURES][TOPIC_MAX];
+    const char *filters[EDGE_FEATURES];
+    uint8_t qos[EDGE_FEATURES];
+    size_t n = 0;
+    for (unsigned k = 0; k < EDGE_FEATURES; k++) {
+        if (!(bits & (1u << k)) || !ch->filters[k]) continue;
+        if (prefixed(topics[n], sizeof topics[n], ch->device_id, gh_slice_cstr(ch->filters[k])) !=
+            GH_OK)
+            continue;
+        filters[n] = topics[n];
+        qos[n] = (ch->qos1 & (1u << k)) ? 1 : 0;
+        n++;
+    }
+    if (n == 0) return;
+    gh_err rc = sub ? gh_mqttc_subscribe(e->link, filters, qos, n, COOKIE_CONTROL)
+                    : gh_mqttc_unsubscribe(e->link, filters, n, COOKIE_CONTROL);
+    if (rc != GH_OK)
+        gh_log_warn("edge.link.subscribe", "device=%s err=%s", ch->device_id, gh_err_str(rc));
+}
+
+void gh_edge_link_attach(struct gh_edge *e, struct gh_edge_child *ch)
+{
+    char body[GH_IDENTITY_MODEL_ID_MAX + 128];
+    json_t *j = json_pack("{s:b, s:s}", "clean", ch->clean_session, "auth",
+                          ch->auth_type ? ch->auth_type : "sas");
+    if (j && ch->model_id[0]) json_object_set_new(j, "modelId", json_string(ch->model_id));
+    if (!j || json_dumpb(j, body, sizeof body - 1, JSON_COMPACT) >= sizeof body - 1)
+        snprintf(body, sizeof body, "{}");
+    else
+        body[json_dumpb(j, NULL, 0, JSON_COMPACT)] = '\0';
+    json_decref(j);
+    control(e, ch, "$attach", body);
+    subscribe_bits(e, ch, ch->subscribed, true);
+}
+
+void gh_edge_link_detach(struct gh_edge *e, struct gh_edge_child *ch)
+{
+    control(e, ch, "$detach", "");
+}
+
+void gh_edge_link_subscribe(struct gh_edge *e, struct gh_edge_child *ch, uint32_t bit)
+{
+    subscribe_bits(e, ch, bit, true);
+}
+
+void gh_edge_link_unsubscribe(struct gh_edge *e, struct gh_edge_child *ch, uint32_t bit)
+{
+    subscribe_bits(e, ch, bit, false);
+}
+
+gh_err gh_edge_link_frame(struct gh_edge *e, struct gh_edge_child *ch, struct gh_slice topic,
+                          struct gh_slice body)
+{
+    GH_ENSURE(e->link_up, GH_ERR_CLOSED);
+    char t[TOPIC_MAX];
+    GH_GUARD(prefixed(t, sizeof t, ch->device_id, topic));
+    return gh_mqttc_publish(e->link, t, body.ptr, body.len, 0, COOKIE_CONTROL);
+}
+
+void gh_edge_link_puback(struct gh_edge *e, uint16_t up_pid)
+{
+    if (!e->link_up) return;
+    gh_err rc = gh_mqttc_puback(e->link, up_pid);
+    if (rc != GH_OK && rc != GH_ERR_NOT_FOUND)
+        gh_log_warn("edge.link.puback", "pid=%u err=%s", up_pid, gh_err_str(rc));
+}
+
+/* ---- link callbacks ------------------------------------------------------ */
+
+static void on_connected(void *user, bool present)
+{
+    (void)present;
+    struct gh_edge *e = user;
+    e->link_up = true;
+    e->link_since_ms = gh_edge_now_ms();
+    e->link_error[0] = '\0';
+    e->stats.link_connects++;
+    gh_log_info("edge.link.up", "hub=%s device=%s", e->id.hub, e->id.device_id);
+    for (struct gh_edge_child *ch = e->children; ch; ch = ch->next)
+        if (ch->authenticated && !ch->closing) gh_edge_link_attach(e, ch);
+    gh_edge_sync_now(e);
+    e->q_send = e->q_head; /* everything unacknowledged goes again */
+    pump(e);
+}
+
+static void on_disconnected(void *user, gh_err why, int connack, const char *detail)
+{
+    struct gh_edge *e = user;
+    bool was_up = e->link_up;
+    e->link_up = false;
+    e->link_since_ms = gh_edge_now_ms();
+    if (connack >= 0)
+        snprintf(e->link_error, sizeof e->link_error, "hub refused the gateway (CONNACK %d): %s",
+                 connack, detail ? detail : "");
+    else
+        snprintf(e->link_error, sizeof e->link_error, "%s: %s", gh_err_str(why),
+                 detail ? detail : "");
+    if (was_up || e->stats.link_connects == 0)
+        gh_log_warn("edge.link.down", "hub=%s err=%s connack=%d detail=\"%s\"", e->id.hub,
+                    gh_err_str(why), connack, detail ? detail : "");
+    /* C2D messages relayed to children can no longer be acknowledged on
+     * this connection: the hub redelivers them. */
+    for (struct gh_edge_child *ch = e->children; ch; ch = ch->next)
+        for (unsigned i = 0; i < EDGE_C2D_INFLIGHT; i++) ch->c2d[i].used = false;
+}
+
+static void on_publish(void *user, const struct gh_mqtt_publish *p)
+{
+    struct gh_edge *e = user;
+    struct gh_slice t = p->topic;
+    size_t plen = strlen(EDGE_PREFIX);
+    if (!gh_slice_starts_with(t, EDGE_PREFIX)) {
+        /* The gateway's own traffic (twin, methods): nothing is served yet. */
+        if (p->qos == 1) gh_edge_link_puback(e, p->packet_id);
+        return;
+    }
+    const uint8_t *id = t.ptr + plen;
+    const uint8_t *slash = memchr(id, '/', t.len - plen);
+    char device[GH_IDENTITY_ID_MAX + 1];
+    if (!slash || gh_slice_to_cstr((struct gh_slice){id, (size_t)(slash - id)}, device,
+                                   sizeof device) != GH_OK) {
+        gh_log_warn("edge.link.frame", "reason=\"malformed child frame from the hub\"");
+        return;
+    }
+    struct gh_slice rest = {slash + 1, (size_t)(t.ptr + t.len - slash - 1)};
+    struct gh_edge_child *ch = gh_edge_child_find(e, device);
+    if (gh_slice_eq_cstr(rest, "$detach")) {
+        char ex[256];
+        gh_log_info("edge.link.detached", "device=%s hub_says=%s", device,
+                    gh_log_escape(ex, sizeof ex, p->payload.ptr, p->payload.len, 200));
+        if (ch) gh_edge_child_close(ch, "the hub ended the child's attachment");
+        gh_edge_sync_now(e); /* disabled, deleted or moved: refresh the cache */
+        return;
+    }
+    if (!ch) return; /* gone: a QoS 1 message is redelivered by the hub later */
+    gh_edge_child_from_hub(ch, p, rest);
+}
+
+static void on_acked(void *user, uint64_t cookie)
+{
+    struct gh_edge *e = user;
+    if (cookie == COOKIE_CONTROL) return;
+    struct gh_edge_msg *m = (struct gh_edge_msg *)(uintptr_t)cookie;
+    e->stats.msgs_out++;
+    e->q_inflight--;
+    if (m->child) gh_edge_child_acked(m->child, m->child_pid);
+    q_free(e, m);
+}
+
+static void on_unacked(void *user, uint64_t cookie)
+{
+    struct gh_edge *e = user;
+    if (cookie == COOKIE_CONTROL) return;
+    struct gh_edge_msg *m = (struct gh_edge_msg *)(uintptr_t)cookie;
+    m->inflight = false; /* stays in place in the queue: sent again after reconnect */
+    e->q_inflight--;
+}
+
+static void on_window(void *user)
+{
+    pump(user);
+}
+
+static gh_err password(void *user, char *out, size_t cap, size_t *len, int64_t *expires)
+{
+    struct gh_edge *e = user;
+    if (e->id.auth != GH_EDGE_AUTH_SAS) {
+        *len = 0;
+        *expires = 0;
+        return GH_OK;
+    }
+    int64_t now = gh_edge_now_ms() / 1000;
+    GH_GUARD(gh_edge_identity_sas(&e->id, now, LINK_TOKEN_LIFETIME_S, out, cap));
+    *len = strlen(out);
+    *expires = now + LINK_TOKEN_LIFETIME_S;
+    return GH_OK;
+}
+
+static const struct gh_mqttc_callbacks link_cbs = {
+    .on_connected = on_connected,
+    .on_disconnected = on_disconnected,
+    .on_publish = on_publish,
+    .on_acked = on_acked,
+    .on_unacked = on_unacked,
+    .on_window = on_window,
+};
+
+gh_err gh_edge_link_start(struct gh_edge *e, char *err, size_t errlen)
+{
+    const struct gh_edge_config *cfg = e->cfg;
+    struct gh_tls_client_config tc = {.ca_file = cfg->trust_bundle_cert};
+    if (e->id.auth == GH_EDGE_AUTH_X509) {
+        tc.id.cert_file = cfg->identity_cert;
+        tc.id.key_file = cfg->identity_pk;
+    }
+    char detail[GH_TLS_DETAIL_MAX] = "";
+    gh_err rc = gh_tls_client_new(&tc, &e->up_tls, detail, sizeof detail);
+    if (rc != GH_OK) {
+        snprintf(err, errlen, "TLS client for the hub link: %s", detail);
+        return rc;
+    }
+    char username[GH_EDGE_HOST_MAX + GH_EDGE_ID_MAX + 32];
+    int n = snprintf(username, sizeof username, "%s/%s/?api-version=2021-04-12", e->id.hub,
+                     e->id.device_id);
+    if (n < 0 || (size_t)n >= GH_MQTTC_ID_MAX) {
+        snprintf(err, errlen, "hub link: user name longer than %u bytes", GH_MQTTC_ID_MAX);
+        return GH_ERR_TOO_LARGE;
+    }
+    struct gh_mqttc_options o = {
+        .base = e->base,
+        .host = gh_edge_config_resolve(cfg, e->id.hub),
+        .port = (uint16_t)cfg->upstream_mqtt_port,
+        .server_name = e->id.hub,
+        .tls = e->up_tls,
+        .client_id = e->id.device_id,
+        .username = username,
+        .password = password,
+        .keepalive_s = (uint16_t)cfg->upstream_keepalive,
+        .clean_session = true,
+        .window = (unsigned)cfg->upstream_window,
+        .backoff_min_ms = (unsigned)cfg->backoff_min_ms,
+        .backoff_max_ms = (unsigned)cfg->backoff_max_ms,
+        .max_packet = (size_t)cfg->max_message_size + 64 * 1024,
+    };
+    rc = gh_mqttc_new(&o, &link_cbs, e, &e->link);
+    if (rc == GH_OK) rc = gh_mqttc_start(e->link);
+    if (rc != GH_OK) snprintf(err, errlen, "hub link: %s", gh_err_str(rc));
+    return rc;
+}
+
+void gh_edge_link_stop(struct gh_edge *e)
+{
+    gh_mqttc_free(e->link);
+    e->link = NULL;
+    e->link_up = false;
+    gh_tls_client_free(e->up_tls);
+    e->up_tls = NULL;
+    while (e->q_head) q_free(e, e->q_head);
+}
