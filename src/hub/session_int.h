@@ -153,9 +153,19 @@ void gh_hub_link_publish(struct gh_hub_session *s, const struct gh_mqtt_publish 
 void gh_hub_link_subscribe(struct gh_hub_session *s, const struct gh_mqtt_subscribe *sub);
 void gh_hub_link_unsubscribe(struct gh_hub_session *s, const struct gh_mqtt_unsubscribe *u);
 void gh_hub_link_puback(struct gh_hub_session *s, uint16_t pid);
-/* Output of a virtual session v: over its link, PUBLISH topics prefixed. */
+/* Output of a virtual session v (send_packet calls it): over its link,
+ * PUBLISH topics prefixed with `$gh/c/{C}/`, acks unchanged. Like
+ * send_packet, a link whose output is full is closed. Errors:
+ * GH_ERR_CLOSED (the link is closing), GH_ERR_NOMEM, GH_ERR_TOO_LARGE, and
+ * send_packet's. */
 gh_err gh_hub_link_send(struct gh_hub_session *v, const struct gh_mqtt_packet *p);
-/* session_close of a virtual session: detach it (see docs/hub.md). */
+/* session_close of a virtual session: send the gateway a QoS 0
+ * `$gh/c/{C}/$detach` notice (unless it asked for the detach, or the link
+ * is closing) with v->detach_connack, or when 0 the code the child would
+ * get now (3 disabled, 5 unknown / not this gateway's child, else 3); take
+ * v out of the identity hash and the link's list; mark the identity
+ * Disconnected unless another session holds it. v stays allocated (closing
+ * set) until gh_hub_link_reap. Never closes the link. */
 void gh_hub_link_detach(struct gh_hub_session *v, const char *why);
 /* The link s goes away: every attached child is Disconnected and freed
  * (no notices, no Will). Also frees detached ones. */

@@ -73,6 +73,7 @@ static void send_notice(struct gh_hub_session *l, const char *child, uint8_t cod
 gh_err gh_hub_link_send(struct gh_hub_session *v, const struct gh_mqtt_packet *p)
 {
     struct gh_hub_session *l = v->link;
+    GH_ENSURE(!l->closing, GH_ERR_CLOSED); /* nothing more goes out on a closing link */
     if (p->type != GH_MQTT_PUBLISH) return send_packet(l, p); /* acks carry link packet ids */
     struct gh_slice topic = p->u.publish.topic;
     size_t idlen = strlen(v->device_id);

@@ -1,13 +1,14 @@
 /* The child frame prefix of gateway links (docs/edge-link.md):
  * gh_hub_link_split and gh_hub_link_frame. Every input is copied into a
  * buffer of exactly its length, so a read past the end trips ASan. */
-#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <cmocka.h>
 
 #include "hub/session_int.h"
 
