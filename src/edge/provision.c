@@ -1,7 +1,7 @@
-/* The gateway's identity: manual provisioning, the identity file, the
- * start-up policy (auto_reprovisioning_mode) and the gateway's own SAS
- * tokens. DPS registration itself is in provision_dps.c, the decoders in
- * provision_json.c. */
+/* The gateway's identity: manual provisioning, the identity file (render,
+ * save, load), the start-up policy (auto_reprovisioning_mode) and the
+ * gateway's own SAS tokens. DPS registration itself is in provision_dps.c,
+ * the decoders in provision_json.c. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -98,6 +98,77 @@ gh_err gh_edge_provision_manual(const struct gh_edge_config *cfg, struct gh_edge
     *out = id;
     gh_edge_identity_wipe(&id);
     return GH_OK;
+}
+
+/* ---- rendering -------------------------------------------------------------------- */
+
+static gh_err put_string(struct gh_writer *w, const char *name, const char *value, bool comma)
+{
+    if (comma) GH_GUARD(gh_writer_u8(w, ','));
+    GH_GUARD(gh_writer_u8(w, '"'));
+    GH_GUARD(gh_writer_cstr(w, name));
+    GH_GUARD(gh_writer_cstr(w, "\":\""));
+    for (const char *p = value; *p; p++) {
+        uint8_t c = (uint8_t)*p;
+        GH_ENSURE(c >= 0x20 && c <= 0x7e, GH_ERR_ARG);
+        if (c == '"' || c == '\\') GH_GUARD(gh_writer_u8(w, '\\'));
+        GH_GUARD(gh_writer_u8(w, c));
+    }
+    return gh_writer_u8(w, '"');
+}
+
+gh_err gh_edge_identity_render(const struct gh_edge_identity *id, struct gh_writer *w)
+{
+    GH_ENSURE(id->hub[0] && id->device_id[0], GH_ERR_ARG);
+    GH_ENSURE(id->auth == GH_EDGE_AUTH_SAS || id->auth == GH_EDGE_AUTH_X509, GH_ERR_ARG);
+    GH_ENSURE(strcmp(id->source, GH_EDGE_SOURCE_DPS) == 0 ||
+                  strcmp(id->source, GH_EDGE_SOURCE_MANUAL) == 0,
+              GH_ERR_ARG);
+    GH_ENSURE(id->provisioned_ms >= 0, GH_ERR_ARG);
+    char num[32];
+    GH_GUARD(gh_writer_cstr(w, "{\"version\":1"));
+    GH_GUARD(put_string(w, "source", id->source, true));
+    GH_GUARD(put_string(w, "hub", id->hub, true));
+    GH_GUARD(put_string(w, "deviceId", id->device_id, true));
+    GH_GUARD(put_string(w, "auth", id->auth == GH_EDGE_AUTH_SAS ? "sas" : "x509", true));
+    GH_GUARD(put_string(w, "key", id->key, true));
+    int n = snprintf(num, sizeof num, ",\"provisionedMs\":%lld", (long long)id->provisioned_ms);
+    GH_ENSURE(n > 0 && (size_t)n < sizeof num, GH_ERR_INTERNAL);
+    GH_GUARD(gh_writer_cstr(w, num));
+    GH_GUARD(put_string(w, "registrationId", id->registration_id, true));
+    GH_GUARD(put_string(w, "idScope", id->id_scope, true));
+    GH_GUARD(put_string(w, "endpoint", id->endpoint, true));
+    return gh_writer_cstr(w, "}\n");
+}
+
+/* ---- names ------------------------------------------------------------------------ */
+
+bool gh_edge_host_valid(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n >= GH_EDGE_HOST_MAX) return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == '-' || c == '.';
+        if (!ok) return false;
+    }
+    return s[0] != '.' && s[0] != '-';
+}
+
+bool gh_edge_device_id_valid(const char *s)
+{
+    /* IoT Hub device ids: ASCII letters, digits and - . % _ * ? ! ( ) , : = @ $ ' + #
+     * (PROTOCOL.md 5.2), at most 128 characters. */
+    size_t n = strlen(s);
+    if (n == 0 || n > GH_EDGE_ID_MAX) return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  (c != '\0' && strchr("-.%_*?!(),:=@$'+#", c));
+        if (!ok) return false;
+    }
+    return true;
 }
 
 /* ---- identity file ---------------------------------------------------------- */

@@ -104,8 +104,11 @@ struct gh_edge_dps_result {
  *   GH_ERR_FORBIDDEN     403, or the enrollment is disabled
  *   GH_ERR_NOT_FOUND     404: unknown registration
  *   GH_ERR_CONFLICT      the operation finished "failed" (assigned-but-failed)
- *   GH_ERR_PROTOCOL-category codes (GH_ERR_BAD_JSON, GH_ERR_MALFORMED)
- *                        an answer that is not what PROTOCOL.md 4.3 says
+ *   GH_ERR_MALFORMED     an answer that is not what PROTOCOL.md 4.3 says (no
+ *                        operationId, no valid assignedHub/deviceId, unknown status)
+ *   GH_ERR_BAD_JSON, GH_ERR_TRUNCATED, GH_ERR_TRAILING_BYTES, GH_ERR_TOO_MANY,
+ *   GH_ERR_TOO_LARGE     a 200/202 body gh_edge_dps_parse_response refuses (or a
+ *                        body above GH_EDGE_DPS_RESPONSE_MAX)
  *   GH_ERR_TIMEOUT       GH_EDGE_DPS_TOTAL_MS passed (also while 429/5xx
  *                        answers were being retried), or a request timed out
  *   GH_ERR_UNSUPPORTED   another HTTP status (400, 405, ...)

@@ -92,6 +92,10 @@ struct gh_hub_session *gh_hub_session_find(struct gh_hub *hub, const char *devic
 /* Close the live session of an identity (e.g. it was disabled or deleted). */
 void gh_hub_session_kick(struct gh_hub *hub, const char *device_id, const char *module_id,
                          const char *reason);
+/* A device's parent scope changed (registry update): a child attached
+ * through a gateway that is no longer its parent is detached. */
+void gh_hub_session_parent_changed(struct gh_hub *hub, const char *device_id,
+                                   const char *parent_scope);
 /* A desired-property change for an identity: notify its session if it
  * subscribed (1.10.3). patch is borrowed and must carry "$version". */
 void gh_hub_session_desired(struct gh_hub *hub, const char *device_id, const char *module_id,

@@ -157,6 +157,8 @@ static void put(struct gh_hub_rest_ctx *c, const char *dev, const char *mod)
             gh_log_warn("rest.kick", "device=%s modules=unknown", dev);
         gh_hub_rest_kick(c->rest, dev, &mods, "device disabled");
         free(mods.id);
+    } else if (update && !mod) {
+        gh_hub_session_parent_changed(c->rest->hub, dev, id[1].parent_scope);
     }
     reply_identity(c, &id[1]);
 out:

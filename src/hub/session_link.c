@@ -559,3 +559,11 @@ void gh_hub_link_puback(struct gh_hub_session *l, uint16_t pid)
         }
     }
 }
+
+void gh_hub_session_parent_changed(struct gh_hub *hub, const char *device_id,
+                                   const char *parent_scope)
+{
+    struct gh_hub_session *s = gh_hub_session_find(hub, device_id, "");
+    if (s && s->link && strcmp(s->link->device_scope, parent_scope) != 0)
+        session_close(s, "no longer a child of this gateway");
+}

@@ -222,6 +222,17 @@ await step('disabling an attached child: $detach connack 3', async () => {
   check('the link stays open', gw.client.connected, 'closed');
 });
 
+await step('a child given another parent is detached at once', async () => {
+  await cliJson('device', 'create', 'child3', '--parent', 'gw1', '--primary-key', keys.child1);
+  checkEq('$attach child3', await attach(gw, 'child3'), 'puback');
+  await waitState('child3', 'Connected', 'child3 Connected');
+  const r = await cli('device', 'update', 'child3', '--no-parent');
+  checkEq('gatehouse device update --no-parent', r.status, 0);
+  checkEq('$detach connack 5', (await nextDetach(gw, 'child3')).body.connack, 5);
+  await waitState('child3', 'Disconnected', 'child3 Disconnected');
+  check('the link stays open', gw.client.connected, 'closed');
+});
+
 await step('a child connecting directly takes over: the link gets $detach', async () => {
   await attach(gw, 'child1');
   await waitState('child1', 'Connected', 'child1 attached again');
