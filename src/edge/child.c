@@ -268,11 +268,16 @@ static void handle_publish(struct gh_edge_child *ch, const struct gh_mqtt_publis
             return;
         }
         rc = gh_edge_route(e, ch, t.bag, p->payload, p->qos, p->packet_id);
-        if (rc != GH_OK) {
+        if (rc == GH_ERR_NOSPACE) {
+            /* Refuse rather than drop what was acknowledged: no PUBACK; the
+             * device keeps the message and resends it after reconnecting. */
+            gh_log_warn("edge.store.full", "device=%s", ch->device_id);
+            gh_edge_child_close(ch, "message store full (store_and_forward.max_size)");
+        } else if (rc != GH_OK) {
             gh_log_error("edge.route", "device=%s err=%s", ch->device_id, gh_err_str(rc));
-            gh_edge_child_close(ch, "message could not be accepted");
+            gh_edge_child_close(ch, "message could not be stored");
         }
-        return; /* PUBACK once the hub has it */
+        return; /* PUBACK after the group commit */
     case GH_IOTHUB_TOPIC_TWIN_GET:
     case GH_IOTHUB_TOPIC_TWIN_PATCH_REPORTED:
         if (gh_edge_link_frame(e, ch, p->topic, p->payload) != GH_OK)
@@ -458,7 +463,7 @@ static void handle_packet(struct gh_edge_child *ch, const struct gh_mqtt_packet 
 static void on_read(struct gh_conn *c, void *user)
 {
     struct gh_edge_child *ch = user;
-    while (!ch->closing && !ch->paused) {
+    while (!ch->closing) {
         size_t avail = gh_conn_input_len(c);
         if (avail <= ch->fed) return;
         struct gh_slice in;
@@ -517,7 +522,6 @@ static void on_close(struct gh_conn *c, gh_err reason, void *user)
         gh_log_info("edge.disconnect", "device=%s reason=%s", ch->device_id, gh_err_str(reason));
     }
     gh_edge_queue_forget(e, ch);
-    if (ch->paused) e->npaused--;
     if (ch->prev)
         ch->prev->next = ch->next;
     else
@@ -589,16 +593,5 @@ void gh_edge_children_close_all(struct gh_edge *e)
             ch->closing = true;
             gh_conn_abort(ch->conn);
         }
-    }
-}
-
-void gh_edge_children_resume(struct gh_edge *e)
-{
-    if (e->npaused == 0) return;
-    for (struct gh_edge_child *ch = e->children; ch; ch = ch->next) {
-        if (!ch->paused) continue;
-        ch->paused = false;
-        e->npaused--;
-        gh_conn_resume_read(ch->conn);
     }
 }

@@ -305,6 +305,49 @@ static const struct gh_option options[] = {
      .doc = "the server certificate is renewed this long before it expires, without dropping "
             "connections",
      F(server_cert_renew)},
+    {.name = "routes",
+     .type = GH_OPT_TABLE_MAP,
+     .map = gh_edge_routes_map,
+     .reloadable = true,
+     .doc = "name = \"FROM /messages/* [WHERE ...] INTO $upstream | LocalTopic(\\\"t\\\") | "
+            "AppendFile(\\\"f\\\")\" or name = { route = \"...\", priority = 0..9, "
+            "time_to_live = \"1d\" } (docs/routes.md); at most 32; none = every message "
+            "upstream; reloaded with config apply",
+     .offset = 0,
+     .size = 0},
+    {.name = "store_and_forward.time_to_live",
+     .type = GH_OPT_DURATION,
+     .min = 0,
+     .max = 315360000,
+     .default_text = "2h",
+     .reloadable = true,
+     .doc = "messages waiting for the hub longer than this expire (counted, never sent); a "
+            "route's time_to_live overrides it; 0 = keep forever",
+     F(saf_ttl)},
+    {.name = "store_and_forward.max_size",
+     .type = GH_OPT_SIZE,
+     .min = 1048576,
+     .max = INT64_C(1099511627776),
+     .default_text = "1GiB",
+     .doc = "disk space of the message queue; when it is full new QoS 1 messages are refused "
+            "(the child gets no PUBACK and its connection is closed), acknowledged ones are "
+            "never dropped",
+     F(saf_max_bytes)},
+    {.name = "local.address",
+     .type = GH_OPT_STRING,
+     .min = 1,
+     .default_text = "127.0.0.1",
+     .doc = "address of the plain MQTT endpoint where on-site consumers subscribe to "
+            "LocalTopic route sinks (no authentication: keep it on loopback or a trusted "
+            "network)",
+     F(local_address)},
+    {.name = "local.mqtt_port",
+     .type = GH_OPT_INT,
+     .min = 0,
+     .max = 65535,
+     .default_text = "0",
+     .doc = "port of that endpoint (1883 is the usual MQTT port); 0 = off (the default)",
+     F(local_port)},
     {.name = "hosts",
      .type = GH_OPT_TABLE_MAP,
      .map = hosts_map,
@@ -588,6 +631,7 @@ const char *gh_edge_config_changed(const struct gh_edge_config *old_cfg,
     if (strcmp(old_cfg->symmetric_key, new_cfg->symmetric_key) != 0)
         return old_cfg->prov_source == GH_EDGE_PROV_DPS ? key_tables[0] : key_tables[1];
     if (old_cfg->nhosts != new_cfg->nhosts) return "hosts";
+    /* [routes] is reloadable: not compared here. */
     for (size_t i = 0; i < old_cfg->nhosts; i++)
         if (strcmp(old_cfg->hosts[i].name, new_cfg->hosts[i].name) != 0 ||
             strcmp(old_cfg->hosts[i].address, new_cfg->hosts[i].address) != 0)

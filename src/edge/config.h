@@ -27,6 +27,10 @@
 #define GH_EDGE_KEY_MAX 128
 #define GH_EDGE_CONNSTR_MAX 1024
 #define GH_EDGE_HOSTS_MAX 32 /* entries of [hosts] */
+#define GH_EDGE_ROUTES_MAX 32         /* entries of [routes] */
+#define GH_EDGE_ROUTE_NAME_MAX 128
+#define GH_EDGE_ROUTE_TEXT_MAX 1024
+#define GH_EDGE_ROUTE_NO_PRIORITY (-1) /* route without a priority */
 
 /* Files the daemon keeps in its data directory. */
 #define GH_EDGE_FILE_CONFIG "config.toml"     /* in home: the active config */
@@ -35,6 +39,7 @@
 #define GH_EDGE_FILE_IDENTITY "identity.json" /* provisioning result (0600) */
 #define GH_EDGE_FILE_CACHE "children.db"      /* identity cache of the children */
 #define GH_EDGE_DIR_CERTS "certs"             /* server certificate issued from the edge CA */
+#define GH_EDGE_DIR_QUEUE "queue"             /* the store-and-forward queue */
 
 enum gh_edge_prov_source { GH_EDGE_PROV_DPS = 0, GH_EDGE_PROV_MANUAL = 1 };
 enum gh_edge_attest { GH_EDGE_ATTEST_SYMMETRIC_KEY = 0, GH_EDGE_ATTEST_X509 = 1 };
@@ -46,6 +51,15 @@ enum gh_edge_reprov { GH_EDGE_REPROV_DYNAMIC = 0, GH_EDGE_REPROV_ON_STARTUP = 1,
 struct gh_edge_host {
     char name[GH_EDGE_HOST_MAX];
     char address[GH_EDGE_ADDR_MAX];
+};
+
+/* One [routes] entry: name = "FROM ... INTO ..." or
+ * name = { route = "...", priority = 0..9, time_to_live = "1d" | seconds }. */
+struct gh_edge_route_cfg {
+    char name[GH_EDGE_ROUTE_NAME_MAX + 1];
+    char text[GH_EDGE_ROUTE_TEXT_MAX];
+    int64_t priority; /* 0..9, or GH_EDGE_ROUTE_NO_PRIORITY */
+    int64_t ttl_s;    /* 0 = store_and_forward.time_to_live; -1 = keep forever */
 };
 
 struct gh_edge_config {
@@ -97,6 +111,14 @@ struct gh_edge_config {
     int64_t server_cert_renew;             /* seconds before expiry to renew */
     size_t nhosts;
     struct gh_edge_host hosts[GH_EDGE_HOSTS_MAX];
+    /* Routing and store-and-forward (docs/routes.md, docs/edge.md). No
+     * [routes] table: the one route "FROM /messages/(all) INTO $upstream". */
+    size_t nroutes;
+    struct gh_edge_route_cfg routes[GH_EDGE_ROUTES_MAX];
+    int64_t saf_ttl;       /* store_and_forward.time_to_live, seconds; 0 = keep forever */
+    int64_t saf_max_bytes; /* store_and_forward.max_size */
+    char local_address[GH_EDGE_ADDR_MAX]; /* [local]: MQTT for on-site consumers */
+    int64_t local_port;                   /* 0 = off */
 };
 
 /* The home directory: dir if not NULL, else $GATEHOUSE_EDGE_HOME, else
@@ -125,6 +147,9 @@ const char *gh_edge_config_resolve(const struct gh_edge_config *cfg, const char 
  * [hosts] count as not reloadable. Static storage. Thread-safe. */
 const char *gh_edge_config_changed(const struct gh_edge_config *old_cfg,
                                    const struct gh_edge_config *new_cfg);
+
+/* Did the [routes] table change (reloaded on SIGHUP)? */
+bool gh_edge_config_routes_changed(const struct gh_edge_config *a, const struct gh_edge_config *b);
 
 /* Wipe the secrets. */
 void gh_edge_config_cleanup(struct gh_edge_config *cfg);

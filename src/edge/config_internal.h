@@ -57,4 +57,9 @@ GH_NODISCARD gh_err gh_edge_connstr_split(struct gh_edge_config *cfg,
 /* Overwrite n bytes with zeros (not elided). */
 void gh_edge_wipe(void *p, size_t n);
 
+/* [routes] member (config_routes.c): checks the route text with the route
+ * parser, so a route error points at its file:line:column. */
+gh_err gh_edge_routes_map(void *config, const char *path, const char *key,
+                          const struct gh_toml_value *value, struct gh_toml_error *err);
+
 #endif

@@ -16,6 +16,7 @@
 #include <openssl/pem.h>
 
 #include "common/log.h"
+#include "config/toml.h"
 #include "edge/cache.h"
 #include "edge/edge_int.h"
 #include "edge/provision.h"
@@ -157,14 +158,56 @@ static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
     event_base_loopexit(e->base, NULL);
 }
 
+/* Re-read <home>/config.toml and apply what changes without a restart:
+ * routes, TTL, log level, trust bundle, edge CA (the server certificate is
+ * re-issued now). A changed option that needs a restart is logged and left
+ * as it was (`gatehouse edge config apply` restarts in that case). */
+static void reload_config(struct gh_edge *e)
+{
+    char path[GH_EDGE_PATH_MAX + 16], err[512] = "";
+    snprintf(path, sizeof path, "%s/%s", e->home, GH_EDGE_FILE_CONFIG);
+    struct gh_edge_config *next = calloc(1, sizeof *next);
+    struct gh_toml_error terr;
+    memset(&terr, 0, sizeof terr);
+    gh_err rc = next ? gh_edge_config_load(path, e->home, next, &terr) : GH_ERR_NOMEM;
+    if (rc == GH_OK) rc = gh_edge_config_validate(next, err, sizeof err);
+    if (rc != GH_OK) {
+        gh_log_error("edge.reload.config", "path=%s err=%s detail=\"%s:%u:%u: %s%s\"", path,
+                     gh_err_str(rc), terr.file, terr.line, terr.col, terr.msg, err);
+        if (next) gh_edge_config_cleanup(next);
+        free(next);
+        return;
+    }
+    const char *fixed = gh_edge_config_changed(e->cfg, next);
+    if (fixed) {
+        gh_log_warn("edge.reload.restart_needed", "option=%s action=\"kept the running value; "
+                    "restart to apply\"",
+                    fixed);
+        gh_edge_config_cleanup(next);
+        free(next);
+        return;
+    }
+    if (gh_edge_routes_load(e, next, err, sizeof err) != GH_OK) {
+        gh_log_error("edge.reload.routes", "detail=\"%s\"", err);
+        gh_edge_config_cleanup(next);
+        free(next);
+        return;
+    }
+    gh_log_set_level((enum gh_log_level)next->log_level);
+    gh_edge_config_cleanup(e->cfg_owned);
+    free(e->cfg_owned);
+    e->cfg_owned = next;
+    e->cfg = next;
+    gh_log_info("edge.reload.config", "path=%s routes=%zu", path, next->nroutes);
+}
+
 static void on_hup(evutil_socket_t sig, short what, void *arg)
 {
     (void)sig, (void)what;
     struct gh_edge *e = arg;
     char err[512] = "";
-    /* What can change without a restart: the trust bundle (new tenant CAs
-     * for children) and the server certificate (re-issued now). */
     gh_log_info("edge.signal", "signal=SIGHUP action=reload");
+    reload_config(e);
     if (load_trust(e, err, sizeof err) != GH_OK)
         gh_log_error("edge.reload.trust", "detail=\"%s\"", err);
     cert_check(e, true);
@@ -216,6 +259,8 @@ static gh_err start(struct gh_edge *e, char *err, size_t errlen)
         snprintf(err, errlen, "listen on %s: %s", addr, detail);
         return rc;
     }
+    if ((rc = gh_edge_msgpath_start(e, err, errlen)) != GH_OK) return rc;
+    if ((rc = gh_edge_local_start(e, err, errlen)) != GH_OK) return rc;
     if ((rc = gh_edge_http_start(e, err, errlen)) != GH_OK) return rc;
     if ((rc = gh_edge_link_start(e, err, errlen)) != GH_OK) return rc;
 
@@ -243,7 +288,13 @@ gh_err gh_edge_run(const struct gh_edge_config *cfg, const char *home, char *err
     GH_ENSURE(e, GH_ERR_NOMEM);
     int pid_fd = -1;
     gh_err rc = GH_OK;
-    e->cfg = cfg;
+    e->cfg_owned = malloc(sizeof *e->cfg_owned);
+    if (!e->cfg_owned) {
+        free(e);
+        return GH_ERR_NOMEM;
+    }
+    memcpy(e->cfg_owned, cfg, sizeof *cfg);
+    e->cfg = e->cfg_owned;
     e->started_ms = gh_edge_now_ms();
     snprintf(e->home, sizeof e->home, "%s", gh_edge_home(home));
     snprintf(e->data_dir, sizeof e->data_dir, "%s", cfg->data_dir[0] ? cfg->data_dir : e->home);
@@ -254,7 +305,9 @@ gh_err gh_edge_run(const struct gh_edge_config *cfg, const char *home, char *err
     }
     if ((rc = pid_file(e, &pid_fd, err, errlen)) != GH_OK) goto out;
     if ((rc = gh_edge_provision(cfg, e->data_dir, &e->id, err, errlen)) != GH_OK) goto out;
-    if (!(e->base = event_base_new())) {
+    /* Priorities: 0 signals, 1 I/O and timers, 2 the group commit (runs
+     * after every read of the loop iteration). */
+    if (!(e->base = event_base_new()) || event_base_priority_init(e->base, 3) != 0) {
         rc = GH_ERR_NOMEM;
         goto out;
     }
@@ -274,6 +327,7 @@ out:
     gh_edge_http_stop(e);
     gh_edge_sync_stop(e);
     gh_edge_children_close_all(e);
+    gh_edge_local_stop(e);
     gh_edge_link_stop(e);
     if (e->base) {
         /* Let aborted connections run their on_close. */
@@ -283,12 +337,15 @@ out:
     struct event *evs[] = {e->tick, e->sigterm, e->sigint, e->sighup};
     for (size_t i = 0; i < sizeof evs / sizeof evs[0]; i++)
         if (evs[i]) event_free(evs[i]);
+    gh_edge_msgpath_stop(e); /* after the children: their last messages are committed */
     gh_tls_server_free(e->tls);
     gh_edge_cache_close(e->cache);
     X509_STORE_free(e->trust);
     if (e->base) event_base_free(e->base);
     gh_edge_identity_wipe(&e->id);
     if (rc != GH_ERR_CONFLICT) pid_file_remove(e, pid_fd);
+    if (e->cfg_owned != cfg) gh_edge_config_cleanup(e->cfg_owned);
+    free(e->cfg_owned);
     free(e);
     return rc;
 }

@@ -15,6 +15,8 @@
 #include "http/server.h"
 #include "mqttc/mqttc.h"
 #include "net/listener.h"
+#include "queue/queue.h"
+#include "route/route.h"
 
 #define METRICS_MAX (16u * 1024u)
 
@@ -83,13 +85,54 @@ static void metrics(struct gh_edge *e, struct gh_http_request *req)
     M("gatehouse_edge_messages_forwarded_total", "counter",
       "Telemetry acknowledged by the hub (QoS 1) or sent (QoS 0).", " %llu",
       (unsigned long long)s->msgs_out);
-    M("gatehouse_edge_messages_dropped_total", "counter",
-      "QoS 0 telemetry dropped while the link was down.", " %llu",
-      (unsigned long long)s->msgs_dropped);
-    M("gatehouse_edge_queue_messages", "gauge", "Telemetry waiting for the hub.", " %zu",
-      e->q_count);
-    M("gatehouse_edge_queue_bytes", "gauge", "Bytes of telemetry waiting for the hub.", " %zu",
-      e->q_bytes);
+    struct gh_queue_stats q;
+    if (gh_queue_stats(e->queue, &q) != GH_OK) memset(&q, 0, sizeof q);
+    n += (size_t)snprintf(
+        out + n, METRICS_MAX - n,
+        "# HELP gatehouse_edge_messages_dropped_total Messages not stored or not sent, by "
+        "reason.\n# TYPE gatehouse_edge_messages_dropped_total counter\n"
+        "gatehouse_edge_messages_dropped_total{reason=\"expired\"} %llu\n"
+        "gatehouse_edge_messages_dropped_total{reason=\"store_full_qos0\"} %llu\n"
+        "gatehouse_edge_messages_dropped_total{reason=\"unrouted\"} %llu\n"
+        "gatehouse_edge_messages_dropped_total{reason=\"corrupt_record\"} %llu\n"
+        "gatehouse_edge_messages_dropped_total{reason=\"brokered_endpoint_unserved\"} %llu\n",
+        (unsigned long long)q.expired, (unsigned long long)s->msgs_dropped,
+        (unsigned long long)s->msgs_unrouted, (unsigned long long)q.corrupt,
+        (unsigned long long)s->brokered_unserved);
+    M("gatehouse_edge_messages_refused_total", "counter",
+      "QoS 1 messages refused without PUBACK (store full or failing).", " %llu",
+      (unsigned long long)s->msgs_refused);
+    M("gatehouse_edge_messages_resent_total", "counter",
+      "Stored messages sent again after a link drop (at-least-once).", " %llu",
+      (unsigned long long)s->msgs_duplicate_sends);
+    M("gatehouse_edge_queue_messages", "gauge", "Stored messages waiting for the hub.", " %llu",
+      (unsigned long long)q.depth_msgs);
+    M("gatehouse_edge_queue_bytes", "gauge", "Bytes of stored messages waiting for the hub.",
+      " %llu", (unsigned long long)q.depth_bytes);
+    M("gatehouse_edge_queue_disk_bytes", "gauge", "Bytes of the queue's segment files.", " %llu",
+      (unsigned long long)q.disk_bytes);
+    M("gatehouse_edge_queue_oldest_age_seconds", "gauge",
+      "Age of the oldest stored message (0: none).", " %.3f", (double)q.oldest_age_ms / 1000.0);
+    M("gatehouse_edge_queue_syncs_total", "counter", "fdatasync calls of the queue.", " %llu",
+      (unsigned long long)q.syncs);
+    M("gatehouse_edge_local_published_total", "counter",
+      "LocalTopic deliveries to on-site consumers.", " %llu",
+      (unsigned long long)s->local_published);
+    M("gatehouse_edge_file_lines_total", "counter", "AppendFile lines written.", " %llu",
+      (unsigned long long)s->file_lines);
+    n += (size_t)snprintf(out + n, METRICS_MAX - n,
+                          "# HELP gatehouse_edge_route_messages_total Messages per route and "
+                          "direction (in: selected; out: acknowledged by the hub).\n"
+                          "# TYPE gatehouse_edge_route_messages_total counter\n");
+    for (size_t i = 0; e->routes && i < gh_route_table_count(e->routes) && n < METRICS_MAX;
+         i++) {
+        const char *rn = gh_route_table_name(e->routes, i);
+        n += (size_t)snprintf(
+            out + n, METRICS_MAX - n,
+            "gatehouse_edge_route_messages_total{route=\"%s\",direction=\"in\"} %llu\n"
+            "gatehouse_edge_route_messages_total{route=\"%s\",direction=\"out\"} %llu\n",
+            rn, (unsigned long long)s->route_in[i], rn, (unsigned long long)s->route_out[i]);
+    }
     M("gatehouse_edge_c2d_relayed_total", "counter", "Cloud-to-device messages relayed.", " %llu",
       (unsigned long long)s->c2d_relayed);
     M("gatehouse_edge_methods_relayed_total", "counter", "Direct method requests relayed.",
@@ -127,6 +170,8 @@ static void status(struct gh_edge *e, struct gh_http_request *req)
     size_t known = 0;
     if (gh_edge_cache_count(e->cache, &known) != GH_OK) known = 0;
     int64_t age = cache_age_s(e);
+    struct gh_queue_stats q;
+    if (gh_queue_stats(e->queue, &q) != GH_OK) memset(&q, 0, sizeof q);
     json_t *j = json_pack(
         "{s:s, s:s, s:s, s:{s:s, s:o, s:o}, s:{s:I, s:I}, s:{s:o, s:o}, s:[{s:s, s:o, s:I}],"
         " s:{s:I, s:I, s:I}}",
@@ -140,7 +185,16 @@ static void status(struct gh_edge *e, struct gh_http_request *req)
         time_or_null(e->cert_not_after_s * 1000), "daysLeft",
         (json_int_t)days_left(e->cert_not_after_s), "messages", "received",
         (json_int_t)e->stats.msgs_in, "forwarded", (json_int_t)e->stats.msgs_out, "pending",
-        (json_int_t)e->q_count);
+        (json_int_t)q.depth_msgs);
+    if (j) {
+        json_t *qj = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "messages",
+                               (json_int_t)q.depth_msgs, "bytes", (json_int_t)q.depth_bytes,
+                               "oldestAgeSeconds", (json_int_t)(q.oldest_age_ms / 1000),
+                               "expired", (json_int_t)q.expired, "corrupt",
+                               (json_int_t)q.corrupt, "refused",
+                               (json_int_t)e->stats.msgs_refused);
+        if (qj) json_object_set_new(j, "queue", qj);
+    }
     char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
     json_decref(j);
     if (!text) {

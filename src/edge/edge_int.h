@@ -24,6 +24,9 @@ struct gh_mqttc;
 struct gh_http_client;
 struct gh_http_server;
 struct gh_edge_cache;
+struct gh_queue;
+struct gh_route_table;
+struct gh_edge_local;
 
 #define EDGE_BUCKETS 1024u
 #define EDGE_TICK_MS 1000
@@ -31,10 +34,6 @@ struct gh_edge_cache;
 #define EDGE_SMALL_PACKET 512u
 /* C2D messages relayed to one child and not yet acknowledged by it. */
 #define EDGE_C2D_INFLIGHT 4u
-/* Telemetry held in memory while waiting for the hub (until issue 7's
- * durable queue): past this, children are paused (no PUBACK is ever sent
- * for a message the hub has not acknowledged). */
-#define EDGE_QUEUE_MAX_BYTES (16u * 1024u * 1024u)
 /* Feature filters a child may hold (GH_SESSION_* bits 0..4). */
 #define EDGE_FEATURES 5u
 /* The link's topic prefix for child frames (docs/edge-link.md). */
@@ -50,7 +49,6 @@ struct gh_edge_child {
     size_t fed;
     bool authenticated;
     bool closing;
-    bool paused; /* reading stopped: the message queue is full */
     bool clean_session;
     char device_id[GH_IDENTITY_ID_MAX + 1];
     const char *auth_type;
@@ -69,16 +67,19 @@ struct gh_edge_child {
     struct gh_edge_child *prev, *next, *hnext;
 };
 
-/* One telemetry message on its way to the hub. */
-struct gh_edge_msg {
-    struct gh_edge_msg *prev, *next;
+/* A child message waiting for the group commit before its PUBACK. */
+struct gh_edge_pending {
     struct gh_edge_child *child; /* NULL once the child has gone */
-    uint16_t child_pid;
-    uint8_t qos;
-    bool inflight;
-    size_t topic_len, body_len;
-    uint8_t data[]; /* topic (prefixed), then body */
+    uint16_t pid;
 };
+
+/* An AppendFile route sink: one open file in the data directory. */
+struct gh_edge_file {
+    char name[GH_EDGE_ROUTE_NAME_MAX + 1];
+    int fd;
+    bool dirty; /* written since the last fsync */
+};
+#define EDGE_FILES_MAX 16
 
 struct gh_edge_stats {
     uint64_t children_accepted;
@@ -86,7 +87,15 @@ struct gh_edge_stats {
     uint64_t auth_offline;     /* accepted while the link was down */
     uint64_t msgs_in;          /* telemetry accepted from children */
     uint64_t msgs_out;         /* acknowledged by the hub */
-    uint64_t msgs_dropped;     /* QoS 0 with no link */
+    uint64_t msgs_dropped;     /* QoS 0 refused while the store was full */
+    uint64_t msgs_unrouted;    /* matched no route */
+    uint64_t msgs_refused;     /* QoS 1 refused: store full or failing */
+    uint64_t msgs_duplicate_sends; /* resent after a link drop (at-least-once) */
+    uint64_t local_published;  /* LocalTopic deliveries */
+    uint64_t file_lines;       /* AppendFile lines */
+    uint64_t brokered_unserved; /* BrokeredEndpoint sinks (modules are not hosted) */
+    uint64_t route_in[GH_EDGE_ROUTES_MAX + 1]; /* per route (index), + default */
+    uint64_t route_out[GH_EDGE_ROUTES_MAX + 1];
     uint64_t bytes_in;
     uint64_t c2d_relayed;
     uint64_t methods_relayed;
@@ -96,7 +105,7 @@ struct gh_edge_stats {
 };
 
 struct gh_edge {
-    const struct gh_edge_config *cfg;
+    const struct gh_edge_config *cfg; /* = cfg_owned */
     char home[GH_EDGE_PATH_MAX];
     char data_dir[GH_EDGE_PATH_MAX];
     struct gh_edge_identity id;
@@ -127,11 +136,19 @@ struct gh_edge {
     struct gh_edge_child *children;
     size_t nchildren, nauthenticated;
     struct gh_edge_child *buckets[EDGE_BUCKETS];
-    /* message path */
-    struct gh_edge_msg *q_head, *q_tail; /* oldest first */
-    struct gh_edge_msg *q_send;          /* first message not sent yet (NULL: none) */
-    size_t q_count, q_bytes, q_inflight;
-    size_t npaused;
+    /* message path (msgpath.c) */
+    struct gh_edge_config *cfg_owned; /* the running config (replaced on SIGHUP) */
+    struct gh_queue *queue;
+    struct gh_route_table *routes;
+    struct event *commit_ev;
+    bool commit_scheduled;
+    struct gh_edge_pending *pending;
+    size_t npending, pending_cap;
+    uint8_t *scratch; /* one queue payload */
+    size_t scratch_cap;
+    struct gh_edge_file files[EDGE_FILES_MAX];
+    size_t nfiles;
+    struct gh_edge_local *local; /* LocalTopic endpoint (local.c) */
     struct gh_edge_stats stats;
     bool stopping;
     int64_t started_ms;
@@ -150,7 +167,6 @@ void gh_edge_child_from_hub(struct gh_edge_child *ch, const struct gh_mqtt_publi
                             struct gh_slice topic);
 /* The hub acknowledged (or the link lost) a message of this child. */
 void gh_edge_child_acked(struct gh_edge_child *ch, uint16_t child_pid);
-void gh_edge_children_resume(struct gh_edge *e);
 
 /* link.c: the multiplexed connection to the hub. */
 GH_NODISCARD gh_err gh_edge_link_start(struct gh_edge *e, char *err, size_t errlen);
@@ -164,14 +180,36 @@ void gh_edge_link_unsubscribe(struct gh_edge *e, struct gh_edge_child *ch, uint3
  * when the link is down. */
 GH_NODISCARD gh_err gh_edge_link_frame(struct gh_edge *e, struct gh_edge_child *ch,
                                        struct gh_slice topic, struct gh_slice body);
-/* The one place every accepted child message goes through (routing and the
- * durable queue slot in here, issue 7). qos 1: the child's PUBACK is sent
- * once the hub has acknowledged. Errors: GH_ERR_NOMEM, GH_ERR_TOO_LARGE. */
+/* msgpath.c: the one place every accepted child message goes through:
+ * routing, then the sinks ($upstream = the durable queue, LocalTopic,
+ * AppendFile). qos 1: the child's PUBACK is sent after the group commit
+ * made the message durable. Errors: GH_ERR_NOSPACE (the store is full:
+ * refused, no PUBACK), GH_ERR_IO (the store failed), GH_ERR_TOO_LARGE,
+ * GH_ERR_NOMEM. */
 GH_NODISCARD gh_err gh_edge_route(struct gh_edge *e, struct gh_edge_child *ch, struct gh_slice bag,
                                   struct gh_slice body, uint8_t qos, uint16_t pid);
-/* The child went away: its queued messages stay (they go to the hub), but
+/* The child went away: its stored messages stay (they go to the hub), but
  * their acknowledgements have no one to go to. */
 void gh_edge_queue_forget(struct gh_edge *e, struct gh_edge_child *ch);
+GH_NODISCARD gh_err gh_edge_msgpath_start(struct gh_edge *e, char *err, size_t errlen);
+void gh_edge_msgpath_stop(struct gh_edge *e);
+/* Build the route table from the config (start and SIGHUP); on error the
+ * old table stays. */
+GH_NODISCARD gh_err gh_edge_routes_load(struct gh_edge *e, const struct gh_edge_config *cfg,
+                                        char *err, size_t errlen);
+/* Send stored messages while the link's window has room. */
+void gh_edge_pump(struct gh_edge *e);
+/* Link outcome of a stored message (cookie from the pump). */
+void gh_edge_msg_acked(struct gh_edge *e, uint64_t cookie);
+void gh_edge_msg_unacked(struct gh_edge *e, uint64_t cookie);
+/* Cookies of stored messages have this bit; control frames use 0. */
+#define EDGE_COOKIE_MSG (UINT64_C(1) << 63)
+
+/* local.c: the plain MQTT endpoint of LocalTopic sinks. */
+GH_NODISCARD gh_err gh_edge_local_start(struct gh_edge *e, char *err, size_t errlen);
+void gh_edge_local_stop(struct gh_edge *e);
+void gh_edge_local_publish(struct gh_edge *e, struct gh_slice topic, struct gh_slice body);
+size_t gh_edge_local_count(const struct gh_edge *e);
 /* Acknowledge an upstream C2D publish (the child acked its copy). */
 void gh_edge_link_puback(struct gh_edge *e, uint16_t up_pid);
 

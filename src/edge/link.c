@@ -1,10 +1,7 @@
 /* The link: one multiplexed MQTT connection from the gateway to the hub
- * (docs/edge-link.md), and the message path of children's telemetry.
- *
- * Every accepted telemetry message goes through gh_edge_route. Until the
- * durable queue exists (issue 7) messages wait in memory; a QoS 1 message
- * is acknowledged to its child only when the hub has acknowledged it, so
- * nothing acknowledged can be lost, and a full queue pauses children. */
+ * (docs/edge-link.md): children's attachments, subscriptions, twin and
+ * method frames, C2D relaying; stored telemetry is sent by the message path
+ * (msgpath.c) through gh_edge_pump. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,7 +13,7 @@
 #include "net/conn.h"
 #include "net/tls.h"
 
-/* Cookies: messages are pointers; control frames use 0. */
+/* Cookies: control frames use 0, stored messages EDGE_COOKIE_MSG | seq. */
 #define COOKIE_CONTROL 0u
 /* Lifetime of the SAS token the gateway signs for itself. */
 #define LINK_TOKEN_LIFETIME_S 3600
@@ -30,112 +27,6 @@ static gh_err prefixed(char *out, size_t cap, const char *id, struct gh_slice re
     if (rest.len) memcpy(out + n, rest.ptr, rest.len);
     out[(size_t)n + rest.len] = '\0';
     return GH_OK;
-}
-
-/* ---- the queue ---------------------------------------------------------- */
-
-static void q_unlink(struct gh_edge *e, struct gh_edge_msg *m)
-{
-    if (e->q_send == m) e->q_send = m->next;
-    if (m->prev)
-        m->prev->next = m->next;
-    else
-        e->q_head = m->next;
-    if (m->next)
-        m->next->prev = m->prev;
-    else
-        e->q_tail = m->prev;
-    m->prev = m->next = NULL;
-    e->q_count--;
-    e->q_bytes -= m->topic_len + m->body_len;
-}
-
-static void q_free(struct gh_edge *e, struct gh_edge_msg *m)
-{
-    q_unlink(e, m);
-    free(m);
-    if (e->q_bytes < EDGE_QUEUE_MAX_BYTES / 2) gh_edge_children_resume(e);
-}
-
-/* Send what the window allows, oldest first. Messages before q_send are
- * in flight; after a reconnect q_send starts again at the head. */
-static void pump(struct gh_edge *e)
-{
-    if (!e->link_up) return;
-    while (e->q_send) {
-        struct gh_edge_msg *m = e->q_send;
-        struct gh_edge_msg *next = m->next;
-        if (!m->inflight) {
-            gh_err rc = gh_mqttc_publish(e->link, (const char *)m->data,
-                                         m->data + m->topic_len + 1, m->body_len, m->qos,
-                                         (uint64_t)(uintptr_t)m);
-            if (rc == GH_ERR_NOBUFS || rc == GH_ERR_CLOSED) return;
-            if (rc != GH_OK) {
-                gh_log_error("edge.link.publish", "device=%s err=%s",
-                             m->child ? m->child->device_id : "?", gh_err_str(rc));
-                q_free(e, m);
-            } else if (m->qos == 0) {
-                e->stats.msgs_out++;
-                q_free(e, m);
-            } else {
-                m->inflight = true;
-                e->q_inflight++;
-            }
-        }
-        e->q_send = next;
-    }
-}
-
-gh_err gh_edge_route(struct gh_edge *e, struct gh_edge_child *ch, struct gh_slice bag,
-                     struct gh_slice body, uint8_t qos, uint16_t pid)
-{
-    /* Topic as the hub expects it for this child. */
-    char topic[TOPIC_MAX];
-    char rest[TOPIC_MAX];
-    int n = snprintf(rest, sizeof rest, "devices/%s/messages/events/", ch->device_id);
-    GH_ENSURE(n > 0 && (size_t)n < sizeof rest && bag.len < sizeof rest - (size_t)n,
-              GH_ERR_TOO_LARGE);
-    memcpy(rest + n, bag.ptr, bag.len);
-    GH_GUARD(prefixed(topic, sizeof topic, ch->device_id,
-                      (struct gh_slice){(const uint8_t *)rest, (size_t)n + bag.len}));
-    e->stats.msgs_in++;
-    if (qos == 0 && !e->link_up) {
-        e->stats.msgs_dropped++; /* QoS 0: at most once, nothing promised */
-        return GH_OK;
-    }
-    size_t tl = strlen(topic);
-    struct gh_edge_msg *m = malloc(sizeof *m + tl + 1 + body.len);
-    GH_ENSURE(m, GH_ERR_NOMEM);
-    memset(m, 0, sizeof *m);
-    m->child = qos ? ch : NULL;
-    m->child_pid = pid;
-    m->qos = qos;
-    m->topic_len = tl;
-    m->body_len = body.len;
-    memcpy(m->data, topic, tl + 1);
-    if (body.len) memcpy(m->data + tl + 1, body.ptr, body.len);
-    m->prev = e->q_tail;
-    if (e->q_tail)
-        e->q_tail->next = m;
-    else
-        e->q_head = m;
-    e->q_tail = m;
-    if (!e->q_send) e->q_send = m;
-    e->q_count++;
-    e->q_bytes += tl + body.len;
-    if (e->q_bytes > EDGE_QUEUE_MAX_BYTES && !ch->paused) {
-        ch->paused = true;
-        e->npaused++;
-        gh_conn_pause_read(ch->conn);
-    }
-    pump(e);
-    return GH_OK;
-}
-
-void gh_edge_queue_forget(struct gh_edge *e, struct gh_edge_child *ch)
-{
-    for (struct gh_edge_msg *m = e->q_head; m; m = m->next)
-        if (m->child == ch) m->child = NULL;
 }
 
 /* ---- control frames ------------------------------------------------------ */
@@ -236,8 +127,7 @@ static void on_connected(void *user, bool present)
     for (struct gh_edge_child *ch = e->children; ch; ch = ch->next)
         if (ch->authenticated && !ch->closing) gh_edge_link_attach(e, ch);
     gh_edge_sync_now(e);
-    e->q_send = e->q_head; /* everything unacknowledged goes again */
-    pump(e);
+    gh_edge_pump(e); /* drain at once: no timer between the link and the backlog */
 }
 
 static void on_disconnected(void *user, gh_err why, int connack, const char *detail)
@@ -295,27 +185,18 @@ static void on_publish(void *user, const struct gh_mqtt_publish *p)
 
 static void on_acked(void *user, uint64_t cookie)
 {
-    struct gh_edge *e = user;
-    if (cookie == COOKIE_CONTROL) return;
-    struct gh_edge_msg *m = (struct gh_edge_msg *)(uintptr_t)cookie;
-    e->stats.msgs_out++;
-    e->q_inflight--;
-    if (m->child) gh_edge_child_acked(m->child, m->child_pid);
-    q_free(e, m);
+    if (cookie & EDGE_COOKIE_MSG) gh_edge_msg_acked(user, cookie);
 }
 
 static void on_unacked(void *user, uint64_t cookie)
 {
-    struct gh_edge *e = user;
-    if (cookie == COOKIE_CONTROL) return;
-    struct gh_edge_msg *m = (struct gh_edge_msg *)(uintptr_t)cookie;
-    m->inflight = false; /* stays in place in the queue: sent again after reconnect */
-    e->q_inflight--;
+    /* Back into the store's order: sent again after the reconnect. */
+    if (cookie & EDGE_COOKIE_MSG) gh_edge_msg_unacked(user, cookie);
 }
 
 static void on_window(void *user)
 {
-    pump(user);
+    gh_edge_pump(user);
 }
 
 static gh_err password(void *user, char *out, size_t cap, size_t *len, int64_t *expires)
@@ -392,5 +273,4 @@ void gh_edge_link_stop(struct gh_edge *e)
     e->link_up = false;
     gh_tls_client_free(e->up_tls);
     e->up_tls = NULL;
-    while (e->q_head) q_free(e, e->q_head);
 }
