@@ -168,6 +168,7 @@ static void handle_connect(struct gh_edge_child *ch, const struct gh_mqtt_connec
         .cert = gh_conn_peer_cert(ch->conn),
         .chain = gh_conn_peer_chain(ch->conn),
         .ca_store = e->trust,
+        .ca_is_trust_bundle = true,
         .hosts = hosts,
         .nhosts = 2,
         .now_s = gh_edge_now_ms() / 1000,

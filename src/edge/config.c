@@ -303,7 +303,7 @@ static const struct gh_option options[] = {
      .max = 315360000,
      .default_text = "7d",
      .doc = "the server certificate is renewed this long before it expires, without dropping "
-            "connections",
+            "connections; must be shorter than tls.server_cert_days",
      F(server_cert_renew)},
     {.name = "routes",
      .type = GH_OPT_TABLE_MAP,

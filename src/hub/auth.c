@@ -138,7 +138,9 @@ static gh_err check_ca(const struct gh_hub_credentials *c, struct gh_hub_auth *o
         return GH_OK;
     }
     if (!c->ca_store) {
-        refuse(out, 5, "no verified CA certificate is registered with the hub");
+        refuse(out, 5, c->ca_is_trust_bundle
+                           ? "the gateway has no trust bundle for CA-signed children"
+                           : "no verified CA certificate is registered with the hub");
         return GH_OK;
     }
     X509_STORE_CTX *ctx = X509_STORE_CTX_new();
@@ -153,7 +155,9 @@ static gh_err check_ca(const struct gh_hub_credentials *c, struct gh_hub_auth *o
     int ok = X509_verify_cert(ctx);
     X509_STORE_CTX_free(ctx);
     if (ok != 1) {
-        refuse(out, 5, "certificate does not chain to a verified CA registered with the hub");
+        refuse(out, 5, c->ca_is_trust_bundle
+                           ? "certificate does not chain to the gateway's trust bundle"
+                           : "certificate does not chain to a verified CA registered with the hub");
         return GH_OK;
     }
     out->connack = 0;

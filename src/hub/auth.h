@@ -4,6 +4,7 @@
 #ifndef GH_HUB_AUTH_H
 #define GH_HUB_AUTH_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <openssl/x509.h>
@@ -22,6 +23,7 @@ struct gh_hub_credentials {
     X509 *cert;                   /* peer leaf certificate or NULL */
     STACK_OF(X509) * chain;       /* intermediates the peer sent, or NULL */
     X509_STORE *ca_store;         /* verified CAs registered with the hub, or NULL */
+    bool ca_is_trust_bundle;      /* ca_store is a gateway's trust bundle (refusal wording) */
     const struct gh_slice *hosts; /* accepted audience hosts */
     size_t nhosts;
     int64_t now_s;

@@ -1,6 +1,7 @@
 /* The hub daemon's core: start-up, the event loop, telemetry group commit,
  * housekeeping and shutdown. */
 #include "hub/hub.h"
+#include "hub/dedupe.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -36,10 +37,12 @@ struct batch_entry {
     json_t *props;
     uint8_t *body;
     size_t body_len;
+    uint64_t dedupe; /* link telemetry with a message id: remembered once stored */
 };
 
 struct gh_hub {
     struct gh_hub_config cfg;
+    struct gh_hub_dedupe *dedupe;
     struct event_base *base;
     struct gh_store *store;
     struct gh_tls_server *tls;
@@ -164,7 +167,9 @@ static void batch_commit(struct gh_hub *hub)
     struct gh_hub_session *done[GH_HUB_BATCH_MAX];
     uint16_t pids[GH_HUB_BATCH_MAX];
     size_t nd = 0;
+    uint64_t keys[GH_HUB_BATCH_MAX];
     for (size_t i = 0; i < n; i++) {
+        keys[i] = hub->batch[i].dedupe;
         if (hub->batch[i].s) {
             done[nd] = hub->batch[i].s;
             pids[nd++] = hub->batch[i].pid;
@@ -175,6 +180,8 @@ static void batch_commit(struct gh_hub *hub)
         gh_log_error("hub.telemetry.commit", "messages=%zu err=%s detail=\"%s\"", n, gh_err_str(rc),
                      gh_store_errmsg(hub->store));
     if (rc == GH_OK && hub->sessions) gh_hub_service_committed(hub->sessions);
+    for (size_t i = 0; rc == GH_OK && i < n; i++)
+        if (keys[i]) gh_hub_dedupe_add(hub->dedupe, keys[i]);
     for (size_t i = 0; i < nd; i++) {
         /* A failed commit closes the sender: nothing was acknowledged, so
          * the device resends after reconnecting. */
@@ -211,10 +218,21 @@ gh_err gh_hub_batch_add(struct gh_hub *hub, struct gh_hub_session *s, uint16_t p
     e->props = props;
     e->body = copy;
     e->body_len = body_len;
+    e->dedupe = 0;
     if (e->s) gh_hub_session_batch_ref(e->s, +1);
     /* Runs after every read callback of this loop iteration (lower priority). */
     event_active(hub->commit, EV_TIMEOUT, 0);
     return GH_OK;
+}
+
+struct gh_hub_dedupe *gh_hub_dedupe_of(struct gh_hub *hub)
+{
+    return hub->dedupe;
+}
+
+void gh_hub_batch_set_dedupe(struct gh_hub *hub, uint64_t key)
+{
+    if (hub->nbatch) hub->batch[hub->nbatch - 1].dedupe = key;
 }
 
 void gh_hub_batch_forget(struct gh_hub *hub, struct gh_hub_session *s)
@@ -334,6 +352,10 @@ gh_err gh_hub_new(const struct gh_hub_config *cfg, struct gh_hub **out, char *er
     GH_ENSURE(hub, GH_ERR_NOMEM);
     hub->cfg = *cfg;
     hub->batch = calloc(GH_HUB_BATCH_MAX, sizeof *hub->batch);
+    if (hub->batch && gh_hub_dedupe_new(&hub->dedupe) != GH_OK) {
+        free(hub->batch);
+        hub->batch = NULL;
+    }
     struct event_config *ec = event_config_new();
     hub->base = ec ? event_base_new_with_config(ec) : NULL;
     event_config_free(ec);
@@ -475,6 +497,7 @@ void gh_hub_free(struct gh_hub *hub)
     gh_store_close(hub->store);
     if (hub->base) event_base_free(hub->base);
     free(hub->batch);
+    gh_hub_dedupe_free(hub->dedupe);
     free(hub);
 }
 

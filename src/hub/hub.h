@@ -147,6 +147,11 @@ GH_NODISCARD gh_err gh_hub_batch_add(struct gh_hub *hub, struct gh_hub_session *
                                      uint8_t qos, const char *device_id, const char *module_id,
                                      int64_t enqueued_ms, json_t *props, const uint8_t *body,
                                      size_t body_len);
+/* Link telemetry: remember the last added entry's (device, message id)
+ * key once it is stored (gh_hub_dedupe_key), and the hub's set of them. */
+struct gh_hub_dedupe;
+void gh_hub_batch_set_dedupe(struct gh_hub *hub, uint64_t key);
+struct gh_hub_dedupe *gh_hub_dedupe_of(struct gh_hub *hub);
 /* A session goes away: its batch entries stay (the data is stored) but get
  * no PUBACK. */
 void gh_hub_batch_forget(struct gh_hub *hub, struct gh_hub_session *s);

@@ -10,6 +10,7 @@
 #include <jansson.h>
 
 #include "common/log.h"
+#include "hub/dedupe.h"
 #include "hub/session_int.h"
 #include "hub/telemetry.h"
 #include "iothub/topic.h"
@@ -380,9 +381,27 @@ static void child_telemetry(struct gh_hub_session *l, const char *child, struct 
     gh_err rc = gh_hub_telemetry_props(&from, bag, p->payload.len, p->retain, false, now,
                                        (size_t)cfg->max_message_size, &props);
     gh_identity_wipe(&id);
+    /* A gateway resends what it was not sure the hub stored (at-least-once):
+     * a (child, message id) stored recently is acknowledged, not stored again. */
+    uint64_t key = 0;
+    const char *mid = json_string_value(
+        json_object_get(json_object_get(props, "system"), "message-id"));
+    if (rc == GH_OK && mid && mid[0]) {
+        key = gh_hub_dedupe_key(child, gh_slice_cstr(mid));
+        if (gh_hub_dedupe_seen(gh_hub_dedupe_of(l->hub), key)) {
+            gh_hub_dedupe_count_drop(gh_hub_dedupe_of(l->hub));
+            gh_log_info("hub.link.duplicate", "child=%s link=%s dropped_total=%llu", child,
+                        l->device_id,
+                        (unsigned long long)gh_hub_dedupe_dropped(gh_hub_dedupe_of(l->hub)));
+            json_decref(props);
+            puback(l, p);
+            return;
+        }
+    }
     if (rc == GH_OK)
         rc = gh_hub_batch_add(l->hub, l, p->packet_id, p->qos, child, "", now, props,
                               p->payload.ptr, p->payload.len);
+    if (rc == GH_OK) gh_hub_batch_set_dedupe(l->hub, key);
     if (rc == GH_ERR_NOMEM) {
         session_close(l, "out of memory");
     } else if (rc != GH_OK) {

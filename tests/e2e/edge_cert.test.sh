@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Renewal of the gateway's server certificate (issue 6 "Done when"): with
-# [tls] server_cert_days = 1 and renew_before = "2d" the certificate is
-# always due, so SIGHUP and the periodic check (every minute) re-issue it
-# from the edge CA; a connected child (the official Node device SDK) stays
+# [tls] server_cert_days = 1 and renew_before = 1 day - 10 s, a certificate
+# is due 10 s after it was issued (the gateway refuses renew_before >=
+# server_cert_days), so SIGHUP (forced) and then the periodic check (every
+# minute) re-issue it from the edge CA; a connected child (the official Node
+# device SDK) stays
 # connected and its telemetry still reaches the hub, and a fresh connection
 # gets the new certificate, which verifies against the root CA
 # (openssl s_client; tests/e2e/edge/cert.mjs).
@@ -31,7 +33,7 @@ GH_CS_C2=$(device_cs c2 --parent gw1)
 export GH_CS_C1 GH_CS_C2
 EDGE_EXTRA_TOML='[tls]
 server_cert_days = 1
-renew_before = "2d"'
+renew_before = "23h59m50s"'
 edge_config_manual "$GW_CS"
 edge_start || die "gateway did not start"
 edge_wait_link 1 30 || die "the gateway's link to the hub did not come up"

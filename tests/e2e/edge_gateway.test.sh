@@ -4,7 +4,8 @@
 # string, and the official Node device SDK as children connecting with
 # GatewayHostName: telemetry, twin, direct methods and C2D through the
 # gateway, connection state in the registry, a device that is not a child
-# refused, a tenant-CA X.509 child accepted, metrics and `edge status`
+# refused, a tenant-CA X.509 child accepted, a tenant CA appended to the
+# trust bundle taking effect on SIGHUP, metrics and `edge status`
 # (tests/e2e/edge/gateway.mjs).
 source "$(dirname "$0")/lib/lib.sh"
 source "$E2E_DIR/lib/hub.sh"
@@ -41,7 +42,22 @@ gh_hub ca verify tenant --ca-key "$GH_PKI_DIR/private/tenant-ca.key.pem" >/dev/n
 GH_CS_X1=$(device_cs x1 --auth x509-ca --parent gw1)
 export GH_CS_C1 GH_CS_S1 GH_CS_O1 GH_CS_X1
 export GH_X1_CERT="$GH_PKI_DIR/certs/x1.chain.pem" GH_X1_KEY="$GH_PKI_DIR/private/x1.key.pem"
-pass "gw1 (edge), c1 (SAS child), x1 (tenant-CA child), s1 (no parent), o1 (child of gw2)"
+# A second tenant CA under its own root (a CA the gateway's trust bundle does
+# not lead to: any CA issued by the test root is already trusted through the
+# root), verified at the hub; ctl trust-add-tenant2 appends it to the trust
+# bundle (atomically) and sends SIGHUP.
+PKI2="$WORK/pki-tenant2"
+"$GH" pki init-root --dir "$PKI2" --cn "tenant2 root" >/dev/null || die "pki init-root (tenant2)"
+"$GH" pki issue-device x2 --issuer root --dir "$PKI2" >/dev/null || die "pki issue-device x2"
+gh_hub ca add tenant2 --cert "$PKI2/certs/root.cert.pem" >/dev/null || die "gatehouse ca add tenant2"
+gh_hub ca verify tenant2 --ca-key "$PKI2/private/root.key.pem" >/dev/null || die "gatehouse ca verify tenant2"
+GH_CS_X2=$(device_cs x2 --auth x509-ca --parent gw1)
+export GH_CS_X2 GH_X2_CERT="$PKI2/certs/x2.chain.pem" GH_X2_KEY="$PKI2/private/x2.key.pem"
+ctl_trust_add_tenant2() {
+  cat "$WORK/trust.pem" "$PKI2/certs/root.cert.pem" >"$WORK/trust.pem.new" &&
+    mv "$WORK/trust.pem.new" "$WORK/trust.pem" && edge_hup
+}
+pass "gw1 (edge), c1 (SAS child), x1 and x2 (tenant-CA children), s1 (no parent), o1 (child of gw2)"
 
 echo "- gateway"
 edge_config_manual "$GW_CS"

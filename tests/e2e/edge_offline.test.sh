@@ -4,7 +4,8 @@
 # through the hub's embedded DPS (symmetric-key individual enrollment with
 # iotEdge), syncs its children, and then, with the hub stopped, a known child
 # still connects; after a gateway restart with the hub still stopped it still
-# does (identity.json + children.db); with the hub back, a child disabled in
+# does (identity.json + children.db), and a QoS 1 message it sends waits at
+# the gateway until the hub is back; then a child disabled in
 # the hub is refused once the gateway has synced and its open connection is
 # closed (tests/e2e/edge/offline.mjs).
 source "$(dirname "$0")/lib/lib.sh"
@@ -26,7 +27,7 @@ echo "- the gateway provisions itself through DPS"
 out=$(gh_hub enrollment create gw1 --individual --attestation symmetric-key --edge --show-keys --json) ||
   die "gatehouse enrollment create gw1 --edge"
 GW_KEY=$(jv "$out" .attestation.symmetricKey.primaryKey)
-[ -n "$GW_KEY" ] && [ "$GW_KEY" != undefined ] || die "no primary key in the enrollment: $out"
+if [ -z "$GW_KEY" ] || [ "$GW_KEY" = undefined ]; then die "no primary key in the enrollment: $out"; fi
 edge_config_dps gw1 "$GW_KEY"
 edge_start || die "gateway did not start"
 edge_wait_link 1 40 || die "the gateway did not provision and connect"

@@ -3,14 +3,17 @@
 // checked at the hub (REST read path and the gatehouse CLI).
 //
 // Environment (lib/edge.sh and the .test.sh): GH_CS_C1 (SAS child of gw1),
-// GH_CS_X1 + GH_X1_CERT/GH_X1_KEY (tenant-CA child of gw1), GH_CS_S1 (a
-// device without parent), GH_CS_O1 (a child of another gateway).
+// GH_CS_X1 + GH_X1_CERT/GH_X1_KEY (tenant-CA child of gw1), GH_CS_X2 +
+// GH_X2_CERT/GH_X2_KEY (child of gw1 under a CA the trust bundle gets only
+// later), GH_CS_S1 (a device without parent), GH_CS_O1 (a child of another
+// gateway), GH_EDGE_PID.
+import fs from 'node:fs';
 import {
   env, ok, fail, check, checkEq, step, finish, watchdog, errText, waitFor, withTimeout, Inbox,
-  rest, waitTelemetry, bodyText,
+  rest, waitTelemetry, bodyText, ctl,
 } from '../lib/e2e.mjs';
 import {
-  Message, viaGateway, child, tryOpen, closeQuietly, refusalOf, metrics, gh,
+  Message, viaGateway, child, tryOpen, closeQuietly, refusalOf, metrics, status, gh,
 } from './edge.mjs';
 
 watchdog(100);
@@ -163,21 +166,50 @@ await step('tenant-CA X.509 child is accepted and its telemetry arrives', async 
   checkEq('x1 telemetry body', bodyText(got), 'x509 via gateway');
 }, 40000);
 
+// Issue 6: "the trust bundle is reloaded without a restart".
+await step('a tenant CA appended to the trust bundle is trusted after SIGHUP', async () => {
+  const opts = { cert: env('GH_X2_CERT'), key: env('GH_X2_KEY') };
+  const before = await child(viaGateway(env('GH_CS_X2')), opts);
+  const r = await tryOpen(before.client);
+  check('x2 (tenant2 not in the trust bundle): open() fails', !!r.error, 'open succeeded');
+  checkEq('x2: refused as not authorized (CONNACK 5)', refusalOf(r.error), 'not-authorized');
+  console.log(`    (SDK reported ${r.error && r.error.name}: ${r.error && errText(r.error)})`);
+  await closeQuietly(before);
+  const pidFile = `${env('GH_EDGE_HOME')}/edge.pid`;
+  const pid = fs.readFileSync(pidFile, 'utf8').trim();
+  checkEq('edge.pid names the gateway started by the test', pid, env('GH_EDGE_PID'));
+  await ctl('trust-add-tenant2');
+  ok('tenant2 appended to trust.pem, SIGHUP sent');
+  const x2 = await waitFor(async () => {
+    const c = await child(viaGateway(env('GH_CS_X2')), opts);
+    const r2 = await tryOpen(c.client);
+    if (!r2.error) return c;
+    await closeQuietly(c);
+    return null;
+  }, 10000, 'x2 accepted after the reload', 500).catch((e) => e);
+  check('x2 accepted after the reload', !(x2 instanceof Error), x2 instanceof Error ? x2.message : '');
+  if (!(x2 instanceof Error)) await closeQuietly(x2);
+  checkEq('same gateway process (no restart): edge.pid', fs.readFileSync(pidFile, 'utf8').trim(), pid);
+  checkEq('gateway still answers /status', (await status()).deviceId, 'gw1');
+}, 40000);
+
 await step('metrics moved and edge status', async () => {
   const m = await metrics();
   const d = (n) => counter(m, n) - counter(m0, n);
   checkEq('gatehouse_edge_children_connected is 2 (c1, x1)', counter(m, 'gatehouse_edge_children_connected'), 2);
-  checkEq('children_accepted_total moved by 2', d('gatehouse_edge_children_accepted_total'), 2);
+  checkEq('children_accepted_total moved by 3 (c1, x1, x2)', d('gatehouse_edge_children_accepted_total'), 3);
   checkEq('messages_received_total moved by 2', d('gatehouse_edge_messages_received_total'), 2);
   checkEq('messages_forwarded_total moved by 2', d('gatehouse_edge_messages_forwarded_total'), 2);
   checkEq('c2d_relayed_total moved by 1', d('gatehouse_edge_c2d_relayed_total'), 1);
   checkEq('methods_relayed_total moved by 1', d('gatehouse_edge_methods_relayed_total'), 1);
   check('twin_requests_total moved (GET + reported patch)', d('gatehouse_edge_twin_requests_total') >= 2,
     `moved by ${d('gatehouse_edge_twin_requests_total')}`);
-  checkEq('auth_failures_total{reason="not_authorized"} moved by 2',
-    d('gatehouse_edge_auth_failures_total{reason="not_authorized"}'), 2);
-  check('children_known counts c1 and x1', counter(m, 'gatehouse_edge_children_known') === 2,
-    `got ${counter(m, 'gatehouse_edge_children_known')}`);
+  checkEq('auth_failures_total{reason="not_authorized"} moved by 3 (s1, o1, x2 before the reload)',
+    d('gatehouse_edge_auth_failures_total{reason="not_authorized"}'), 3);
+  checkEq('children_known: c1, x1, x2', counter(m, 'gatehouse_edge_children_known'), 3);
+  const fails = [...m.keys()].filter((k) => k.startsWith('gatehouse_edge_auth_failures_total{'));
+  checkEq('auth failures of all reasons moved by 3 (s1, o1, x2 before the reload)',
+    fails.reduce((a, k) => a + d(k), 0), 3);
   checkEq('queue is empty', counter(m, 'gatehouse_edge_queue_messages'), 0);
   const st = await gh(['edge', 'status', '--home', env('GH_EDGE_HOME')], { hub: false });
   checkEq('gatehouse edge status: exit 0', st.code, 0);
@@ -202,5 +234,23 @@ await step('children leave: Disconnected in the registry', async () => {
   check('gatehouse_edge_children_connected back to 0', gone === true,
     `got ${m.get('gatehouse_edge_children_connected')}`);
 });
+
+// PROTOCOL.md 6.1: with the simplified string HostName={gwHost} the user
+// name and the SAS audience name the gateway; both host names are accepted.
+await step('SAS child with the simplified connection string HostName=<gateway>', async () => {
+  const cs = env('GH_CS_C1').replace(/HostName=[^;]*/, `HostName=${env('GH_GW_HOST')}`);
+  const c = await child(cs);
+  const r = await tryOpen(c.client);
+  check('c1 with HostName=gw.gatehouse.test: open() succeeds', !r.error, r.error && errText(r.error));
+  if (!r.error) {
+    const msg = new Message('simplified');
+    msg.messageId = 'gw-tel-simple';
+    await c.client.sendEvent(msg);
+    const all = await waitTelemetry('c1', (l) => l.some((x) => sys(x)['message-id'] === 'gw-tel-simple'), 15000);
+    const got = all.find((x) => sys(x)['message-id'] === 'gw-tel-simple');
+    checkEq('its telemetry at the hub: iothub-connection-device-id', sys(got)['iothub-connection-device-id'], 'c1');
+  }
+  await closeQuietly(c);
+}, 40000);
 
 finish();

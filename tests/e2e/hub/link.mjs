@@ -125,6 +125,18 @@ await step('child telemetry through the link, stamped as the child', async () =>
   checkEq('nothing stored as the gateway', (await readTelemetry({ device: 'gw1' })).length, 0);
 });
 
+await step('a message sent again (same child, same message id) is acknowledged and stored once', async () => {
+  checkEq('first copy: PUBACK', await publish(gw, P('child1', 'devices/child1/messages/events/%24.mid=dup-1'),
+    'once'), 'puback');
+  await waitTelemetry('child1', (ms) => ms.some((m) => m.properties.system['message-id'] === 'dup-1'));
+  checkEq('second copy: PUBACK', await publish(gw, P('child1', 'devices/child1/messages/events/%24.mid=dup-1'),
+    'once'), 'puback');
+  checkEq('another message id is stored', await publish(gw,
+    P('child1', 'devices/child1/messages/events/%24.mid=dup-2'), 'two'), 'puback');
+  const l = await waitTelemetry('child1', (ms) => ms.some((m) => m.properties.system['message-id'] === 'dup-2'));
+  checkEq('dup-1 stored once', l.filter((m) => m.properties.system['message-id'] === 'dup-1').length, 1);
+});
+
 await step('direct method for the child: invoked by the CLI, answered through the link', async () => {
   checkEq('SUBACK', await subscribe(gw, P('child1', '$iothub/methods/POST/#'), 0), [0]);
   const call = cliJson('method', 'invoke', 'child1', 'reboot', '--payload', '{"delay":1}',

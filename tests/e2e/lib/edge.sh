@@ -17,7 +17,7 @@
 # $EDGE_EXTRA_TOML is appended to every config written (e.g. a [tls] table).
 # Exported for the Node programs (tests/e2e/edge/edge.mjs): GH_GW_HOST,
 # GH_GW_ADDR, GH_EDGE_HOME, GH_EDGE_METRICS, GH_ROOT_CA, GH_TRUST_BUNDLE,
-# GH_HUB_DATA.
+# GH_HUB_DATA, GH_EDGE_PID (the running gateway).
 
 EDGE_EXTRA_TOML=${EDGE_EXTRA_TOML:-}
 
@@ -232,3 +232,60 @@ ctl_edge_wait_link() { edge_wait_link "$@"; }
 # ctl_device_disable ID / ctl_device_enable ID: status change at the hub.
 ctl_device_disable() { gh_hub device update "$1" --status disabled >/dev/null; }
 ctl_device_enable() { gh_hub device update "$1" --status enabled >/dev/null; }
+
+# ---- store-and-forward tests (edge_outage, edge_corrupt, edge_routes) -------
+#
+#   edge_kill9                  SIGKILL the gateway (a crash) and reap it
+#   edge_jv JSON EXPR           a value of JSON ('.a.b'); strings bare
+#   edge_device_cs ID ARGS...   create a device at the hub, print its connection string
+#   edge_wait_metric NAME VALUE [SECONDS]   until the sample NAME equals VALUE
+#   edge_wait_log PATTERN [COUNT] [SECONDS] until the current gateway log has
+#                               COUNT lines matching PATTERN (grep -E)
+#   edge_queue_dir              the gateway's queue directory (<data_dir>/queue)
+
+edge_kill9() {
+  [ -n "$EDGE_PID" ] && kill9_pid "$EDGE_PID"
+  EDGE_PID=
+}
+
+edge_jv() {
+  node -e 'const j = JSON.parse(require("fs").readFileSync(0, "utf8"));
+    const v = new Function("j", "return j" + process.argv[1])(j);
+    console.log(typeof v === "string" ? v : JSON.stringify(v));' "$2" <<<"$1"
+}
+
+edge_device_cs() {
+  local out
+  out=$(gh_hub device create "$@" --json --show-connection-string) || die "gatehouse device create $*"
+  edge_jv "$out" .connectionString
+}
+
+edge_wait_metric() {
+  local name=$1 want=$2 secs=${3:-30} i v
+  for ((i = 0; i < secs * 5; i++)); do
+    v=$(edge_metric "$name")
+    [ "$v" = "$want" ] && return 0
+    kill -0 "$EDGE_PID" 2>/dev/null || { echo "gateway exited while waiting for $name" >&2; return 1; }
+    sleep 0.2
+  done
+  echo "timeout: $name is '${v:-}', want $want after $secs s" >&2
+  return 1
+}
+
+edge_wait_log() {
+  local pat=$1 count=${2:-1} secs=${3:-20} i n=0
+  for ((i = 0; i < secs * 5; i++)); do
+    n=$(grep -cE -- "$pat" "$EDGE_LOG" 2>/dev/null || true)
+    [ "${n:-0}" -ge "$count" ] && return 0
+    sleep 0.2
+  done
+  echo "timeout: $count lines matching '$pat' in $(basename "$EDGE_LOG") (have ${n:-0}) after $secs s" >&2
+  return 1
+}
+
+edge_queue_dir() {
+  echo "$EDGE_HOME/queue"
+}
+
+ctl_edge_kill9() { edge_kill9; }
+ctl_edge_wait_metric() { edge_wait_metric "$@"; }
