@@ -581,7 +581,8 @@ void gh_edge_children_tick(struct gh_edge *e, int64_t now)
     for (struct gh_edge_child *ch = e->children; ch; ch = ch->next) {
         if (ch->closing) continue;
         if (ch->keepalive_ms && now - ch->last_rx_ms > ch->keepalive_ms)
-            gh_edge_child_close(ch, ch->authenticated ? "keep-alive timeout" : "no CONNECT in time");
+            gh_edge_child_close(ch,
+                                ch->authenticated ? "keep-alive timeout" : "no CONNECT in time");
         else if (ch->expires_ms && now > ch->expires_ms)
             gh_edge_child_close(ch, "SAS token expired");
     }

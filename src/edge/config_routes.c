@@ -29,7 +29,8 @@ static gh_err route_text(struct gh_edge_route_cfg *r, const char *path,
     memset(&rerr, 0, sizeof rerr);
     gh_err rc = gh_route_parse(s, len, &parsed, &rerr);
     if (rc != GH_OK) {
-        gh_toml_error_at(err, gh_toml_pos(v), "%s: %s", path, rerr.msg[0] ? rerr.msg : gh_err_str(rc));
+        gh_toml_error_at(err, gh_toml_pos(v), "%s: %s", path,
+                         rerr.msg[0] ? rerr.msg : gh_err_str(rc));
         return rc == GH_ERR_NOMEM ? rc : GH_ERR_CONFIG_VALUE;
     }
     gh_route_free(parsed);
@@ -43,7 +44,8 @@ static gh_err route_ttl(struct gh_edge_route_cfg *r, const char *path,
     int64_t n;
     const char *s;
     if (gh_toml_as_int(v, &n) == GH_OK) {
-        if (n < -1) return bad(err, v, path, "expected seconds > 0, 0 (the default) or -1 (forever)");
+        if (n < -1)
+            return bad(err, v, path, "expected seconds > 0, 0 (the default) or -1 (forever)");
         r->ttl_s = n;
         return GH_OK;
     }

@@ -180,7 +180,8 @@ static void reload_config(struct gh_edge *e)
     }
     const char *fixed = gh_edge_config_changed(e->cfg, next);
     if (fixed) {
-        gh_log_warn("edge.reload.restart_needed", "option=%s action=\"kept the running value; "
+        gh_log_warn("edge.reload.restart_needed",
+                    "option=%s action=\"kept the running value; "
                     "restart to apply\"",
                     fixed);
         gh_edge_config_cleanup(next);

@@ -57,8 +57,8 @@ static void metrics(struct gh_edge *e, struct gh_http_request *req)
                          __VA_ARGS__);                                                             \
         if (k > 0 && (size_t)k < METRICS_MAX - n) n += (size_t)k;                                  \
     } while (0)
-    M("gatehouse_edge_children_connected", "gauge", "Children authenticated and connected.",
-      " %zu", e->nauthenticated);
+    M("gatehouse_edge_children_connected", "gauge", "Children authenticated and connected.", " %zu",
+      e->nauthenticated);
     M("gatehouse_edge_connections", "gauge", "Open downstream connections (any state).", " %zu",
       e->nchildren);
     M("gatehouse_edge_children_known", "gauge", "Children in the identity cache.", " %zu", known);
@@ -124,8 +124,7 @@ static void metrics(struct gh_edge *e, struct gh_http_request *req)
                           "# HELP gatehouse_edge_route_messages_total Messages per route and "
                           "direction (in: selected; out: acknowledged by the hub).\n"
                           "# TYPE gatehouse_edge_route_messages_total counter\n");
-    for (size_t i = 0; e->routes && i < gh_route_table_count(e->routes) && n < METRICS_MAX;
-         i++) {
+    for (size_t i = 0; e->routes && i < gh_route_table_count(e->routes) && n < METRICS_MAX; i++) {
         const char *rn = gh_route_table_name(e->routes, i);
         n += (size_t)snprintf(
             out + n, METRICS_MAX - n,
@@ -135,8 +134,8 @@ static void metrics(struct gh_edge *e, struct gh_http_request *req)
     }
     M("gatehouse_edge_c2d_relayed_total", "counter", "Cloud-to-device messages relayed.", " %llu",
       (unsigned long long)s->c2d_relayed);
-    M("gatehouse_edge_methods_relayed_total", "counter", "Direct method requests relayed.",
-      " %llu", (unsigned long long)s->methods_relayed);
+    M("gatehouse_edge_methods_relayed_total", "counter", "Direct method requests relayed.", " %llu",
+      (unsigned long long)s->methods_relayed);
     M("gatehouse_edge_twin_requests_total", "counter", "Twin requests relayed to the hub.", " %llu",
       (unsigned long long)s->twin_relayed);
     M("gatehouse_edge_upstream_connected", "gauge", "1 when the link to the hub is up.", " %d",
@@ -189,9 +188,8 @@ static void status(struct gh_edge *e, struct gh_http_request *req)
     if (j) {
         json_t *qj = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "messages",
                                (json_int_t)q.depth_msgs, "bytes", (json_int_t)q.depth_bytes,
-                               "oldestAgeSeconds", (json_int_t)(q.oldest_age_ms / 1000),
-                               "expired", (json_int_t)q.expired, "corrupt",
-                               (json_int_t)q.corrupt, "refused",
+                               "oldestAgeSeconds", (json_int_t)(q.oldest_age_ms / 1000), "expired",
+                               (json_int_t)q.expired, "corrupt", (json_int_t)q.corrupt, "refused",
                                (json_int_t)e->stats.msgs_refused);
         if (qj) json_object_set_new(j, "queue", qj);
     }

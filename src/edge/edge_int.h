@@ -27,6 +27,7 @@ struct gh_edge_cache;
 struct gh_queue;
 struct gh_route_table;
 struct gh_edge_local;
+struct gh_edge_view;
 
 #define EDGE_BUCKETS 1024u
 #define EDGE_TICK_MS 1000
@@ -145,6 +146,7 @@ struct gh_edge {
     struct gh_edge_pending *pending;
     size_t npending, pending_cap;
     uint8_t *scratch; /* one queue payload */
+    struct gh_edge_view *view; /* the routing view of the current message */
     size_t scratch_cap;
     struct gh_edge_file files[EDGE_FILES_MAX];
     size_t nfiles;

@@ -76,7 +76,8 @@ static void handle_subscribe(struct consumer *c, const struct gh_mqtt_subscribe 
     for (size_t i = 0; i < sub->count; i++) {
         struct gh_slice f = sub->subs[i].filter;
         bool known = false;
-        for (size_t k = 0; k < c->nfilters && !known; k++) known = gh_slice_eq_cstr(f, c->filters[k]);
+        for (size_t k = 0; k < c->nfilters && !known; k++)
+            known = gh_slice_eq_cstr(f, c->filters[k]);
         if (known) {
             ack.u.suback.return_codes[i] = 0;
         } else if (c->nfilters < LOCAL_FILTERS_MAX && f.len <= LOCAL_FILTER_MAX &&
@@ -196,7 +197,8 @@ static void on_accept(struct gh_listener *ls, struct gh_conn *conn, void *user)
     struct gh_mqtt_limits lim;
     gh_mqtt_limits_default(&lim);
     lim.max_packet_size = LOCAL_PACKET_MAX;
-    if (!c || l->edge->stopping || gh_mqtt_framer_init(&c->framer, GH_MQTT_ROLE_SERVER, &lim) != GH_OK ||
+    if (!c || l->edge->stopping ||
+        gh_mqtt_framer_init(&c->framer, GH_MQTT_ROLE_SERVER, &lim) != GH_OK ||
         gh_mqtt_ctx_init(&c->ctx, &lim) != GH_OK) {
         free(c);
         gh_conn_abort(conn);
@@ -250,8 +252,8 @@ gh_err gh_edge_local_start(struct gh_edge *e, char *err, size_t errlen)
         .handshake_timeout_ms = LOCAL_CONNECT_TIMEOUT_MS,
     };
     char detail[256] = "";
-    gh_err rc = gh_listener_new(e->base, addr, NULL, &o, on_accept, l, &l->listener, detail,
-                                sizeof detail);
+    gh_err rc =
+        gh_listener_new(e->base, addr, NULL, &o, on_accept, l, &l->listener, detail, sizeof detail);
     if (rc != GH_OK) {
         snprintf(err, errlen, "local MQTT endpoint %s: %s", addr, detail);
         free(l);

@@ -91,7 +91,7 @@ gh_err gh_edge_routes_load(struct gh_edge *e, const struct gh_edge_config *cfg, 
 
 /* ---- the routing view of a message --------------------------------------- */
 
-struct view {
+struct gh_edge_view {
     struct gh_route_msg m;
     struct gh_route_prop app[ROUTE_PROPS_MAX];
     char enqueued[GH_TIME_TEXT_LEN];
@@ -100,7 +100,7 @@ struct view {
 
 /* Decode the bag into v (bounded: properties past ROUTE_PROPS_MAX or the
  * scratch are invisible to routes; the message itself is stored whole). */
-static void view_build(struct view *v, const struct gh_edge_child *ch, struct gh_slice bag,
+static void view_build(struct gh_edge_view *v, const struct gh_edge_child *ch, struct gh_slice bag,
                        struct gh_slice body, int64_t now_ms)
 {
     gh_route_msg_init(&v->m);
@@ -156,7 +156,8 @@ static gh_err to_queue(struct gh_edge *e, const struct gh_edge_child *ch,
     struct gh_writer w;
     gh_writer_init(&w, e->scratch, e->scratch_cap);
     GH_GUARD(gh_writer_u8(&w, PAYLOAD_VERSION));
-    GH_GUARD(gh_writer_u8(&w, (uint8_t)(mt->route < GH_EDGE_ROUTES_MAX ? mt->route : GH_EDGE_ROUTES_MAX)));
+    GH_GUARD(gh_writer_u8(
+        &w, (uint8_t)(mt->route < GH_EDGE_ROUTES_MAX ? mt->route : GH_EDGE_ROUTES_MAX)));
     GH_GUARD(gh_writer_u16be(&w, (uint16_t)dl));
     GH_GUARD(gh_writer_bytes(&w, ch->device_id, dl));
     GH_GUARD(gh_writer_u16be(&w, (uint16_t)bag.len));
@@ -195,16 +196,26 @@ static struct gh_edge_file *file_open(struct gh_edge *e, struct gh_slice name)
 
 /* {"enqueuedTime":..,"deviceId":..,"systemProperties":{..},"properties":{..},
  *  "body":"<text>" or "bodyBase64":"..."} */
-static gh_err to_file(struct gh_edge *e, const struct view *v, struct gh_slice name)
+static gh_err to_file(struct gh_edge *e, const struct gh_edge_view *v, struct gh_slice name)
 {
     struct gh_edge_file *f = file_open(e, name);
     GH_ENSURE(f, GH_ERR_IO);
     json_t *j = json_object(), *sys = json_object(), *app = json_object();
     gh_err rc = j && sys && app ? GH_OK : GH_ERR_NOMEM;
-    static const char *const names[GH_ROUTE_SYS_COUNT] = {
-        "contentType", "contentEncoding", "messageId", "correlationId", "userId", "to",
-        NULL,          NULL,              NULL,        NULL,            NULL,     "dt-subject",
-        "dt-dataschema", "outputName"};
+    static const char *const names[GH_ROUTE_SYS_COUNT] = {"contentType",
+                                                          "contentEncoding",
+                                                          "messageId",
+                                                          "correlationId",
+                                                          "userId",
+                                                          "to",
+                                                          NULL,
+                                                          NULL,
+                                                          NULL,
+                                                          NULL,
+                                                          NULL,
+                                                          "dt-subject",
+                                                          "dt-dataschema",
+                                                          "outputName"};
     for (int i = 0; rc == GH_OK && i < GH_ROUTE_SYS_COUNT; i++)
         if (names[i] && v->m.sys[i].ptr)
             json_object_set_new(sys, names[i],
@@ -212,11 +223,11 @@ static gh_err to_file(struct gh_edge *e, const struct view *v, struct gh_slice n
     for (size_t i = 0; rc == GH_OK && i < v->m.napp; i++) {
         char key[256];
         if (gh_slice_to_cstr(v->m.app[i].key, key, sizeof key) != GH_OK) continue;
-        json_object_set_new(app, key,
-                            v->m.app[i].value.ptr
-                                ? json_stringn((const char *)v->m.app[i].value.ptr,
-                                               v->m.app[i].value.len)
-                                : json_null());
+        json_object_set_new(
+            app, key,
+            v->m.app[i].value.ptr
+                ? json_stringn((const char *)v->m.app[i].value.ptr, v->m.app[i].value.len)
+                : json_null());
     }
     if (rc == GH_OK) {
         json_object_set_new(j, "enqueuedTime", json_string(v->enqueued));
@@ -321,8 +332,7 @@ void gh_edge_queue_forget(struct gh_edge *e, struct gh_edge_child *ch)
 gh_err gh_edge_route(struct gh_edge *e, struct gh_edge_child *ch, struct gh_slice bag,
                      struct gh_slice body, uint8_t qos, uint16_t pid)
 {
-    struct view *v = malloc(sizeof *v); /* ~17 KiB: too big for the stack of a callback */
-    GH_ENSURE(v, GH_ERR_NOMEM);
+    struct gh_edge_view *v = e->view; /* reused: one thread, one message at a time */
     view_build(v, ch, bag, body, gh_edge_now_ms());
     struct gh_route_match mt[GH_EDGE_ROUTES_MAX + 1];
     size_t n = 0;
@@ -351,7 +361,6 @@ gh_err gh_edge_route(struct gh_edge *e, struct gh_edge_child *ch, struct gh_slic
             break;
         }
     }
-    free(v);
     if (rc == GH_ERR_NOSPACE) e->stats.msgs_refused++;
     if (rc != GH_OK) return rc;
     if (qos == 1) return add_pending(e, ch, pid);
@@ -378,9 +387,9 @@ static gh_err unpack(struct gh_slice payload, char *topic, size_t cap, struct gh
     GH_GUARD(gh_reader_u16be(&r, &bl));
     GH_GUARD(gh_reader_bytes(&r, bl, &bag));
     GH_ENSURE(dev.len > 0 && !memchr(dev.ptr, '/', dev.len), GH_ERR_MALFORMED);
-    int n = snprintf(topic, cap, EDGE_PREFIX "%.*s/devices/%.*s/messages/events/%.*s",
-                     (int)dev.len, (const char *)dev.ptr, (int)dev.len, (const char *)dev.ptr,
-                     (int)bag.len, (const char *)bag.ptr);
+    int n = snprintf(topic, cap, EDGE_PREFIX "%.*s/devices/%.*s/messages/events/%.*s", (int)dev.len,
+                     (const char *)dev.ptr, (int)dev.len, (const char *)dev.ptr, (int)bag.len,
+                     (const char *)bag.ptr);
     GH_ENSURE(n > 0 && (size_t)n < cap, GH_ERR_TOO_LARGE);
     *body = gh_reader_rest(&r);
     *route = ri;
@@ -460,6 +469,8 @@ gh_err gh_edge_msgpath_start(struct gh_edge *e, char *err, size_t errlen)
         return rc;
     }
     GH_GUARD(gh_edge_routes_load(e, e->cfg, err, errlen));
+    e->view = malloc(sizeof *e->view);
+    GH_ENSURE(e->view, GH_ERR_NOMEM);
     e->commit_ev = event_new(e->base, -1, 0, on_commit, e);
     if (!e->commit_ev || event_priority_set(e->commit_ev, 2) != 0) {
         snprintf(err, errlen, "event setup failed");
@@ -495,5 +506,7 @@ void gh_edge_msgpath_stop(struct gh_edge *e)
     e->npending = e->pending_cap = 0;
     free(e->scratch);
     e->scratch = NULL;
+    free(e->view);
+    e->view = NULL;
     e->scratch_cap = 0;
 }

@@ -24,7 +24,7 @@
 #define SYNC_API "?api-version=2020-06-30-preview"
 
 __attribute__((format(printf, 2, 3))) static void sync_failed(struct gh_edge *e, const char *fmt,
-                                                             ...)
+                                                              ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -69,9 +69,11 @@ static void apply(struct gh_edge *e)
             scope = json_string_value(json_object_get(dev, "deviceScope"));
     }
     if (!scope || !scope[0]) {
-        sync_failed(e, "the hub's scope answer does not hold the gateway %s with a deviceScope (is it an "
-                    "IoT Edge device?)",
-                    e->id.device_id);
+        sync_failed(
+            e,
+            "the hub's scope answer does not hold the gateway %s with a deviceScope (is it an "
+            "IoT Edge device?)",
+            e->id.device_id);
         return;
     }
     snprintf(e->scope, sizeof e->scope, "%s", scope);

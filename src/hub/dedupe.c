@@ -23,7 +23,8 @@ gh_err gh_hub_dedupe_new(struct gh_hub_dedupe **out)
 {
     struct gh_hub_dedupe *d = calloc(1, sizeof *d);
     GH_ENSURE(d, GH_ERR_NOMEM);
-    if (RAND_bytes((unsigned char *)&d->seed, sizeof d->seed) != 1) d->seed = (uint64_t)(uintptr_t)d;
+    if (RAND_bytes((unsigned char *)&d->seed, sizeof d->seed) != 1)
+        d->seed = (uint64_t)(uintptr_t)d;
     *out = d;
     return GH_OK;
 }

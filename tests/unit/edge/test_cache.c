@@ -1,11 +1,11 @@
 /* The gateway's identity cache on a real SQLite file: full sync replace,
  * single refresh, scope filtering, untrusted rows, persistence across
  * reopen (a cold start without network). */
+#include <cmocka.h>
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
 
 #include <sqlite3.h>
 #include <stdio.h>
@@ -161,13 +161,14 @@ static void test_tampered_row_is_refused(void **state)
     snprintf(path, sizeof path, "%s/children.db", dir);
     sqlite3 *db;
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(db,
-                                  "UPDATE child SET body = '{\"deviceId\":\"c1\",\"authentication\":"
-                                  "{\"type\":\"sas\",\"symmetricKey\":{\"primaryKey\":\"x\"}}}' "
-                                  "WHERE device_id = 'c1';"
-                                  "UPDATE child SET body = '[1,2' WHERE device_id = 'c2';",
-                                  NULL, NULL, NULL),
-                     SQLITE_OK);
+    assert_int_equal(
+        sqlite3_exec(db,
+                     "UPDATE child SET body = '{\"deviceId\":\"c1\",\"authentication\":"
+                     "{\"type\":\"sas\",\"symmetricKey\":{\"primaryKey\":\"x\"}}}' "
+                     "WHERE device_id = 'c1';"
+                     "UPDATE child SET body = '[1,2' WHERE device_id = 'c2';",
+                     NULL, NULL, NULL),
+        SQLITE_OK);
     sqlite3_close(db);
     assert_int_equal(gh_edge_cache_open(dir, &c, err, sizeof err), GH_OK);
     struct gh_identity id;

@@ -1,9 +1,9 @@
 /* The hub's recently-stored (device, message id) set for gateway links. */
+#include <cmocka.h>
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
 
 #include <stdio.h>
 
@@ -30,7 +30,8 @@ static void test_seen_and_eviction(void **state)
     gh_hub_dedupe_add(d, 0); /* no message id: ignored */
     assert_false(gh_hub_dedupe_seen(d, 0));
     for (uint64_t k = 1; k <= GH_HUB_DEDUPE_CAP; k++) gh_hub_dedupe_add(d, k * 0x10000u);
-    for (uint64_t k = 1; k <= GH_HUB_DEDUPE_CAP; k++) assert_true(gh_hub_dedupe_seen(d, k * 0x10000u));
+    for (uint64_t k = 1; k <= GH_HUB_DEDUPE_CAP; k++)
+        assert_true(gh_hub_dedupe_seen(d, k * 0x10000u));
     gh_hub_dedupe_add(d, 0x10000u); /* already there: no change */
     /* One more evicts the oldest only. Keys share their low bits, so this
      * exercises long probe runs and their repair on deletion. */
@@ -38,7 +39,8 @@ static void test_seen_and_eviction(void **state)
     assert_false(gh_hub_dedupe_seen(d, 0x10000u));
     assert_true(gh_hub_dedupe_seen(d, 0x20000u));
     assert_true(gh_hub_dedupe_seen(d, 7));
-    for (uint64_t k = 2; k <= GH_HUB_DEDUPE_CAP; k++) assert_true(gh_hub_dedupe_seen(d, k * 0x10000u));
+    for (uint64_t k = 2; k <= GH_HUB_DEDUPE_CAP; k++)
+        assert_true(gh_hub_dedupe_seen(d, k * 0x10000u));
     assert_int_equal(gh_hub_dedupe_dropped(d), 0);
     gh_hub_dedupe_count_drop(d);
     assert_int_equal(gh_hub_dedupe_dropped(d), 1);
