@@ -30,8 +30,8 @@ static char *default_cell(const struct gh_option *o, char *out, size_t cap)
         snprintf(out, cap, "(empty)");
     else if (o->default_text == NULL || (o->default_text[0] == '\0' && o->type != GH_OPT_STRING))
         snprintf(out, cap, "(none)");
-    else
-        snprintf(out, cap, "`%s`", cell(o->default_text, c, sizeof c));
+    else if (snprintf(out, cap, "`%s`", cell(o->default_text, c, sizeof c)) >= (int)cap)
+        out[cap - 2] = '`'; /* truncated: still a closed code span */
     return out;
 }
 
