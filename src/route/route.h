@@ -67,20 +67,20 @@
 
 /* System properties usable after `$` (PROTOCOL.md 7.2). */
 enum gh_route_sys {
-    GH_ROUTE_SYS_CONTENT_TYPE = 0,            /* contentType ($.ct) */
-    GH_ROUTE_SYS_CONTENT_ENCODING,            /* contentEncoding ($.ce) */
-    GH_ROUTE_SYS_MESSAGE_ID,                  /* messageId ($.mid) */
-    GH_ROUTE_SYS_CORRELATION_ID,              /* correlationId ($.cid) */
-    GH_ROUTE_SYS_USER_ID,                     /* userId ($.uid) */
-    GH_ROUTE_SYS_TO,                          /* to ($.to) */
-    GH_ROUTE_SYS_CONNECTION_DEVICE_ID,        /* connectionDeviceId */
-    GH_ROUTE_SYS_CONNECTION_MODULE_ID,        /* connectionModuleId */
+    GH_ROUTE_SYS_CONTENT_TYPE = 0,                /* contentType ($.ct) */
+    GH_ROUTE_SYS_CONTENT_ENCODING,                /* contentEncoding ($.ce) */
+    GH_ROUTE_SYS_MESSAGE_ID,                      /* messageId ($.mid) */
+    GH_ROUTE_SYS_CORRELATION_ID,                  /* correlationId ($.cid) */
+    GH_ROUTE_SYS_USER_ID,                         /* userId ($.uid) */
+    GH_ROUTE_SYS_TO,                              /* to ($.to) */
+    GH_ROUTE_SYS_CONNECTION_DEVICE_ID,            /* connectionDeviceId */
+    GH_ROUTE_SYS_CONNECTION_MODULE_ID,            /* connectionModuleId */
     GH_ROUTE_SYS_CONNECTION_DEVICE_GENERATION_ID, /* connectionDeviceGenerationId */
-    GH_ROUTE_SYS_CONNECTION_AUTH_METHOD,      /* connectionAuthMethod */
-    GH_ROUTE_SYS_ENQUEUED_TIME,               /* enqueuedTime, iothub-enqueuedtime */
-    GH_ROUTE_SYS_DT_SUBJECT,                  /* dt-subject ($.sub) */
-    GH_ROUTE_SYS_DT_DATASCHEMA,               /* dt-dataschema */
-    GH_ROUTE_SYS_OUTPUT_NAME,                 /* outputName ($.on) */
+    GH_ROUTE_SYS_CONNECTION_AUTH_METHOD,          /* connectionAuthMethod */
+    GH_ROUTE_SYS_ENQUEUED_TIME,                   /* enqueuedTime, iothub-enqueuedtime */
+    GH_ROUTE_SYS_DT_SUBJECT,                      /* dt-subject ($.sub) */
+    GH_ROUTE_SYS_DT_DATASCHEMA,                   /* dt-dataschema */
+    GH_ROUTE_SYS_OUTPUT_NAME,                     /* outputName ($.on) */
     GH_ROUTE_SYS_COUNT
 };
 
@@ -242,8 +242,8 @@ struct gh_route_table;
 
 /* One named route of a configuration. */
 struct gh_route_spec {
-    const char *name;  /* NUL-terminated, 1..GH_ROUTE_NAME_MAX bytes, unique */
-    const char *text;  /* route string */
+    const char *name; /* NUL-terminated, 1..GH_ROUTE_NAME_MAX bytes, unique */
+    const char *text; /* route string */
     size_t text_len;
     uint32_t priority; /* 0..GH_ROUTE_PRIORITY_MAX or GH_ROUTE_PRIORITY_DEFAULT */
     int64_t ttl_secs;  /* 0 = use the table default; < 0 = keep forever */

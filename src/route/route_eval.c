@@ -96,7 +96,8 @@ static struct route_val body_query(struct route_ctx *c, const struct route_node 
     struct route_seg segs[GH_ROUTE_BODY_PATH_MAX];
     size_t n = 0;
     if (!body_usable(c)) return undef();
-    for (uint16_t k = b->kid; k != NODE_NONE && n < GH_ROUTE_BODY_PATH_MAX; k = c->r->nodes[k].next) {
+    for (uint16_t k = b->kid; k != NODE_NONE && n < GH_ROUTE_BODY_PATH_MAX;
+         k = c->r->nodes[k].next) {
         const struct route_node *s = &c->r->nodes[k];
         if (s->op == OP_SEG_KEY)
             segs[n++] = (struct route_seg){pool_str(c, s), s->slen, 0};
@@ -106,10 +107,14 @@ static struct route_val body_query(struct route_ctx *c, const struct route_node 
     struct json_hit h;
     if (!gh_route_json_find(c->m->body.ptr, c->m->body.len, segs, n, &h)) return undef();
     switch (h.kind) {
-    case JSON_NULL: return (struct route_val){.type = GH_ROUTE_V_NULL};
-    case JSON_BOOL: return boolean(h.b);
-    case JSON_OBJECT: return (struct route_val){.type = GH_ROUTE_V_OBJECT};
-    case JSON_ARRAY: return (struct route_val){.type = GH_ROUTE_V_ARRAY};
+    case JSON_NULL:
+        return (struct route_val){.type = GH_ROUTE_V_NULL};
+    case JSON_BOOL:
+        return boolean(h.b);
+    case JSON_OBJECT:
+        return (struct route_val){.type = GH_ROUTE_V_OBJECT};
+    case JSON_ARRAY:
+        return (struct route_val){.type = GH_ROUTE_V_ARRAY};
     case JSON_NUMBER: {
         double d;
         if (!gh_route_json_number(h.tok, h.len, &d)) return undef();
@@ -127,7 +132,8 @@ static struct route_val body_query(struct route_ctx *c, const struct route_node 
         c->used = saved + len;
         return string(out, len);
     }
-    case JSON_NONE: break;
+    case JSON_NONE:
+        break;
     }
     return undef();
 }
@@ -154,13 +160,20 @@ static struct route_val compare(enum route_op op, const struct route_val *a,
     if (a->type == GH_ROUTE_V_NUMBER) {
         double x = a->n, y = b->n;
         switch (op) {
-        case OP_EQ: return boolean(x == y);
-        case OP_NE: return boolean(x != y);
-        case OP_LT: return boolean(x < y);
-        case OP_LE: return boolean(x <= y);
-        case OP_GT: return boolean(x > y);
-        case OP_GE: return boolean(x >= y);
-        default: return undef();
+        case OP_EQ:
+            return boolean(x == y);
+        case OP_NE:
+            return boolean(x != y);
+        case OP_LT:
+            return boolean(x < y);
+        case OP_LE:
+            return boolean(x <= y);
+        case OP_GT:
+            return boolean(x > y);
+        case OP_GE:
+            return boolean(x >= y);
+        default:
+            return undef();
         }
     }
     if (a->type == GH_ROUTE_V_STRING)
@@ -168,13 +181,20 @@ static struct route_val compare(enum route_op op, const struct route_val *a,
     else
         cmp = (int)a->b - (int)b->b;
     switch (op) {
-    case OP_EQ: return boolean(cmp == 0);
-    case OP_NE: return boolean(cmp != 0);
-    case OP_LT: return boolean(cmp < 0);
-    case OP_LE: return boolean(cmp <= 0);
-    case OP_GT: return boolean(cmp > 0);
-    case OP_GE: return boolean(cmp >= 0);
-    default: return undef();
+    case OP_EQ:
+        return boolean(cmp == 0);
+    case OP_NE:
+        return boolean(cmp != 0);
+    case OP_LT:
+        return boolean(cmp < 0);
+    case OP_LE:
+        return boolean(cmp <= 0);
+    case OP_GT:
+        return boolean(cmp > 0);
+    case OP_GE:
+        return boolean(cmp >= 0);
+    default:
+        return undef();
     }
 }
 
@@ -198,12 +218,18 @@ static struct route_val arith(enum route_op op, const struct route_val *a,
     double x, y;
     if (!arith_num(a, &x) || !arith_num(b, &y)) return undef();
     switch (op) {
-    case OP_ADD: return number(x + y);
-    case OP_SUB: return number(x - y);
-    case OP_MUL: return number(x * y);
-    case OP_DIV: return number(x / y);
-    case OP_MOD: return number(fmod(x, y));
-    default: return undef();
+    case OP_ADD:
+        return number(x + y);
+    case OP_SUB:
+        return number(x - y);
+    case OP_MUL:
+        return number(x * y);
+    case OP_DIV:
+        return number(x / y);
+    case OP_MOD:
+        return number(fmod(x, y));
+    default:
+        return undef();
     }
 }
 
@@ -243,12 +269,18 @@ static struct route_val eval(struct route_ctx *c, uint16_t id)
     const struct route_node *n = &c->r->nodes[id];
     struct route_val a, b;
     switch ((enum route_op)n->op) {
-    case OP_NUM: return number(n->num);
-    case OP_STR: return string(pool_str(c, n), n->slen);
-    case OP_TRUE: return boolean(true);
-    case OP_FALSE: return boolean(false);
-    case OP_NULL: return (struct route_val){.type = GH_ROUTE_V_NULL};
-    case OP_UNDEF: return undef();
+    case OP_NUM:
+        return number(n->num);
+    case OP_STR:
+        return string(pool_str(c, n), n->slen);
+    case OP_TRUE:
+        return boolean(true);
+    case OP_FALSE:
+        return boolean(false);
+    case OP_NULL:
+        return (struct route_val){.type = GH_ROUTE_V_NULL};
+    case OP_UNDEF:
+        return undef();
     case OP_APP:
         if (app_lookup(c, pool_str(c, n), n->slen, &a)) return a;
         return undef();
@@ -262,7 +294,8 @@ static struct route_val eval(struct route_ctx *c, uint16_t id)
         if (!(n->flags & NODE_FORCED) && app_lookup(c, pool_str(c, n), n->slen, &a)) return a;
         return body_query(c, n);
     case OP_SEG_KEY:
-    case OP_SEG_INDEX: return undef();
+    case OP_SEG_INDEX:
+        return undef();
     case OP_NEG:
         a = eval(c, n->kid);
         if (a.type == GH_ROUTE_V_NUMBER) return number(-a.n);
@@ -317,7 +350,8 @@ static struct route_val eval(struct route_ctx *c, uint16_t id)
         a = eval(c, n->kid);
         b = eval(c, c->r->nodes[n->kid].next);
         return concat2(c, &a, &b);
-    case OP_CALL: return eval_call(c, n);
+    case OP_CALL:
+        return eval_call(c, n);
     }
     return undef();
 }

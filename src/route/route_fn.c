@@ -207,10 +207,14 @@ static struct route_val strings2(enum route_fn fn, const struct route_val *a)
     case FN_INDEX_OF:
         if (!find(h, hn, f, fnl, &at)) return number(-1);
         return number((double)gh_route_utf16_len(h, at));
-    case FN_STARTS_WITH: return boolean(fnl <= hn && (fnl == 0 || memcmp(h, f, fnl) == 0));
-    case FN_ENDS_WITH: return boolean(fnl <= hn && (fnl == 0 || memcmp(h + hn - fnl, f, fnl) == 0));
-    case FN_CONTAINS: return boolean(find(h, hn, f, fnl, &at));
-    default: return undef();
+    case FN_STARTS_WITH:
+        return boolean(fnl <= hn && (fnl == 0 || memcmp(h, f, fnl) == 0));
+    case FN_ENDS_WITH:
+        return boolean(fnl <= hn && (fnl == 0 || memcmp(h + hn - fnl, f, fnl) == 0));
+    case FN_CONTAINS:
+        return boolean(find(h, hn, f, fnl, &at));
+    default:
+        return undef();
     }
 }
 
@@ -235,16 +239,23 @@ static struct route_val concat(struct route_ctx *c, const struct route_val *a, s
 static struct route_val math1(enum route_fn fn, double x)
 {
     switch (fn) {
-    case FN_ABS: return number(fabs(x));
-    case FN_CEILING: return number(ceil(x));
-    case FN_FLOOR: return number(floor(x));
+    case FN_ABS:
+        return number(fabs(x));
+    case FN_CEILING:
+        return number(ceil(x));
+    case FN_FLOOR:
+        return number(floor(x));
     case FN_SIGN:
         if (isnan(x)) return undef();
         return number(x > 0 ? 1 : x < 0 ? -1 : 0);
-    case FN_SQUARE: return number(x * x);
-    case FN_SQRT: return number(sqrt(x));
-    case FN_EXP: return number(exp(x));
-    default: return undef();
+    case FN_SQUARE:
+        return number(x * x);
+    case FN_SQRT:
+        return number(sqrt(x));
+    case FN_EXP:
+        return number(exp(x));
+    default:
+        return undef();
     }
 }
 
@@ -256,19 +267,27 @@ struct route_val gh_route_call(struct route_ctx *c, const struct route_node *cal
     double d;
     if (fn != FN_IS_DEFINED && fn <= FN_IS_PRIMITIVE && t == GH_ROUTE_V_UNDEFINED) return undef();
     switch (fn) {
-    case FN_IS_DEFINED: return boolean(t != GH_ROUTE_V_UNDEFINED);
-    case FN_IS_NULL: return boolean(t == GH_ROUTE_V_NULL);
-    case FN_IS_BOOL: return boolean(t == GH_ROUTE_V_BOOL);
-    case FN_IS_NUMBER: return boolean(t == GH_ROUTE_V_NUMBER);
-    case FN_IS_STRING: return boolean(t == GH_ROUTE_V_STRING);
-    case FN_IS_OBJECT: return boolean(t == GH_ROUTE_V_OBJECT);
-    case FN_IS_ARRAY: return boolean(t == GH_ROUTE_V_ARRAY);
+    case FN_IS_DEFINED:
+        return boolean(t != GH_ROUTE_V_UNDEFINED);
+    case FN_IS_NULL:
+        return boolean(t == GH_ROUTE_V_NULL);
+    case FN_IS_BOOL:
+        return boolean(t == GH_ROUTE_V_BOOL);
+    case FN_IS_NUMBER:
+        return boolean(t == GH_ROUTE_V_NUMBER);
+    case FN_IS_STRING:
+        return boolean(t == GH_ROUTE_V_STRING);
+    case FN_IS_OBJECT:
+        return boolean(t == GH_ROUTE_V_OBJECT);
+    case FN_IS_ARRAY:
+        return boolean(t == GH_ROUTE_V_ARRAY);
     case FN_IS_PRIMITIVE:
         return boolean(t == GH_ROUTE_V_STRING || t == GH_ROUTE_V_NUMBER || t == GH_ROUTE_V_BOOL ||
                        t == GH_ROUTE_V_NULL);
     case FN_AS_NUMBER:
         if (t == GH_ROUTE_V_NUMBER) return a[0];
-        if (t == GH_ROUTE_V_STRING && gh_route_parse_decimal(a[0].s, a[0].len, &d)) return number(d);
+        if (t == GH_ROUTE_V_STRING && gh_route_parse_decimal(a[0].s, a[0].len, &d))
+            return number(d);
         return undef();
     case FN_ABS:
     case FN_CEILING:
@@ -282,7 +301,8 @@ struct route_val gh_route_call(struct route_ctx *c, const struct route_node *cal
     case FN_POWER:
         if (t != GH_ROUTE_V_NUMBER || a[1].type != GH_ROUTE_V_NUMBER) return undef();
         return number(pow(a[0].n, a[1].n));
-    case FN_CONCAT: return concat(c, a, nargs);
+    case FN_CONCAT:
+        return concat(c, a, nargs);
     case FN_LENGTH:
         if (t != GH_ROUTE_V_STRING) return undef();
         return number((double)gh_route_utf16_len(a[0].s, a[0].len));
@@ -290,12 +310,15 @@ struct route_val gh_route_call(struct route_ctx *c, const struct route_node *cal
     case FN_UPPER:
         if (t != GH_ROUTE_V_STRING) return undef();
         return case_map(c, &a[0], fn == FN_UPPER);
-    case FN_SUBSTRING: return substring(a, nargs);
+    case FN_SUBSTRING:
+        return substring(a, nargs);
     case FN_INDEX_OF:
     case FN_STARTS_WITH:
     case FN_ENDS_WITH:
-    case FN_CONTAINS: return strings2(fn, a);
-    case FN_COUNT: break;
+    case FN_CONTAINS:
+        return strings2(fn, a);
+    case FN_COUNT:
+        break;
     }
     return undef();
 }

@@ -20,11 +20,11 @@ enum route_op {
     OP_FALSE,
     OP_NULL,
     OP_UNDEF,
-    OP_APP,  /* application property named str */
-    OP_SYS,  /* system property aux (enum gh_route_sys); str = "$name" for
-                the application-property-first lookup unless flag FORCED */
-    OP_BODY, /* body query; children are OP_SEG_KEY / OP_SEG_INDEX; str =
-                "$body..." for the application-property-first lookup */
+    OP_APP,       /* application property named str */
+    OP_SYS,       /* system property aux (enum gh_route_sys); str = "$name" for
+                     the application-property-first lookup unless flag FORCED */
+    OP_BODY,      /* body query; children are OP_SEG_KEY / OP_SEG_INDEX; str =
+                     "$body..." for the application-property-first lookup */
     OP_SEG_KEY,   /* member name str */
     OP_SEG_INDEX, /* array index num */
     OP_NEG,
@@ -163,7 +163,15 @@ struct route_seg {
     uint32_t index;
 };
 
-enum json_kind { JSON_NONE = 0, JSON_NULL, JSON_BOOL, JSON_NUMBER, JSON_STRING, JSON_OBJECT, JSON_ARRAY };
+enum json_kind {
+    JSON_NONE = 0,
+    JSON_NULL,
+    JSON_BOOL,
+    JSON_NUMBER,
+    JSON_STRING,
+    JSON_OBJECT,
+    JSON_ARRAY
+};
 
 struct json_hit {
     enum json_kind kind;

@@ -135,7 +135,8 @@ static bool skip(struct scan *sc, size_t depth)
     }
     for (;;) {
         if (c == '{') {
-            if (sc->pos >= sc->n || sc->s[sc->pos] != '"' || !str(sc, NULL, NULL, NULL)) return false;
+            if (sc->pos >= sc->n || sc->s[sc->pos] != '"' || !str(sc, NULL, NULL, NULL))
+                return false;
             ws(sc);
             if (sc->pos >= sc->n || sc->s[sc->pos] != ':') return false;
             sc->pos++;
@@ -186,12 +187,18 @@ static uint32_t unesc_next(const uint8_t *s, size_t n, size_t *i)
     if (e != 'u') {
         *i += 2;
         switch (e) {
-        case 'b': return '\b';
-        case 'f': return '\f';
-        case 'n': return '\n';
-        case 'r': return '\r';
-        case 't': return '\t';
-        default: return e;
+        case 'b':
+            return '\b';
+        case 'f':
+            return '\f';
+        case 'n':
+            return '\n';
+        case 'r':
+            return '\r';
+        case 't':
+            return '\t';
+        default:
+            return e;
         }
     }
     uint32_t u = hex4(s + *i + 2);
@@ -310,11 +317,23 @@ bool gh_route_json_find(const uint8_t *p, size_t n, const struct route_seg *segs
     uint8_t c = sc.s[sc.pos];
     size_t start = sc.pos;
     switch (c) {
-    case '{': out->kind = JSON_OBJECT; return true;
-    case '[': out->kind = JSON_ARRAY; return true;
-    case 't': out->kind = JSON_BOOL; out->b = true; return true;
-    case 'f': out->kind = JSON_BOOL; out->b = false; return true;
-    case 'n': out->kind = JSON_NULL; return true;
+    case '{':
+        out->kind = JSON_OBJECT;
+        return true;
+    case '[':
+        out->kind = JSON_ARRAY;
+        return true;
+    case 't':
+        out->kind = JSON_BOOL;
+        out->b = true;
+        return true;
+    case 'f':
+        out->kind = JSON_BOOL;
+        out->b = false;
+        return true;
+    case 'n':
+        out->kind = JSON_NULL;
+        return true;
     case '"':
         out->kind = JSON_STRING;
         return str(&sc, &out->tok, &out->len, &out->escaped);

@@ -41,9 +41,27 @@ static int hex_val(uint8_t c)
 bool route_is_id_char(uint8_t c)
 {
     switch (c) {
-    case '(': case ')': case '<': case '>': case '@': case ',': case ';': case ':':
-    case '\\': case '"': case '/': case '[': case ']': case '?': case '=': case '{':
-    case '}': case ' ': case '\t': case '\r': case '\n':
+    case '(':
+    case ')':
+    case '<':
+    case '>':
+    case '@':
+    case ',':
+    case ';':
+    case ':':
+    case '\\':
+    case '"':
+    case '/':
+    case '[':
+    case ']':
+    case '?':
+    case '=':
+    case '{':
+    case '}':
+    case ' ':
+    case '\t':
+    case '\r':
+    case '\n':
         return false;
     default:
         return true;
@@ -86,7 +104,8 @@ static gh_err skip_blank(struct lexer *lx)
 static size_t number_len(const uint8_t *s, size_t n, size_t p)
 {
     size_t i = p;
-    if (n - i >= 3 && s[i] == '0' && (s[i + 1] == 'x' || s[i + 1] == 'X') && hex_val(s[i + 2]) >= 0) {
+    if (n - i >= 3 && s[i] == '0' && (s[i + 1] == 'x' || s[i + 1] == 'X') &&
+        hex_val(s[i + 2]) >= 0) {
         i += 2;
         while (i < n && hex_val(s[i]) >= 0) i++;
         return i - p;
@@ -152,7 +171,8 @@ static gh_err string_scan(struct lexer *lx, size_t p, size_t *tok_len, size_t *d
             out++;
             continue;
         }
-        if (e != 'u') return lex_fail(lx, i, "invalid escape in string (use \\' \\\" \\\\ \\uXXXX)");
+        if (e != 'u')
+            return lex_fail(lx, i, "invalid escape in string (use \\' \\\" \\\\ \\uXXXX)");
         uint32_t u = 0;
         if (lx->n - i < 6) return lex_fail(lx, i, "invalid \\u escape in string");
         for (size_t k = 2; k < 6; k++) {
@@ -229,9 +249,9 @@ static enum tok_type word_type(const uint8_t *s, size_t n)
         enum tok_type t;
         bool nocase;
     } words[] = {
-        {"SELECT", TK_SELECT, true}, {"FROM", TK_FROM, true},   {"WHERE", TK_WHERE, true},
-        {"INTO", TK_INTO, true},     {"AND", TK_AND, true},     {"OR", TK_OR, true},
-        {"NOT", TK_NOT, true},       {"true", TK_TRUE, false},  {"false", TK_FALSE, false},
+        {"SELECT", TK_SELECT, true}, {"FROM", TK_FROM, true},        {"WHERE", TK_WHERE, true},
+        {"INTO", TK_INTO, true},     {"AND", TK_AND, true},          {"OR", TK_OR, true},
+        {"NOT", TK_NOT, true},       {"true", TK_TRUE, false},       {"false", TK_FALSE, false},
         {"null", TK_NULL, false},    {"undefined", TK_UNDEF, false},
     };
     for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
@@ -250,20 +270,34 @@ static size_t op_len(const uint8_t *s, size_t n, size_t p, enum tok_type *t)
     if (c == '<' && d == '=') return *t = TK_LE, 2;
     if (c == '>' && d == '=') return *t = TK_GE, 2;
     switch (c) {
-    case '(': return *t = TK_LPAREN, 1;
-    case ')': return *t = TK_RPAREN, 1;
-    case ',': return *t = TK_COMMA, 1;
-    case '{': return *t = TK_LBRACE, 1;
-    case '}': return *t = TK_RBRACE, 1;
-    case '=': return *t = TK_EQ, 1;
-    case '<': return *t = TK_LT, 1;
-    case '>': return *t = TK_GT, 1;
-    case '+': return *t = TK_PLUS, 1;
-    case '-': return *t = TK_MINUS, 1;
-    case '*': return *t = TK_STAR, 1;
-    case '/': return *t = TK_SLASH, 1;
-    case '%': return *t = TK_PERCENT, 1;
-    default: return 0;
+    case '(':
+        return *t = TK_LPAREN, 1;
+    case ')':
+        return *t = TK_RPAREN, 1;
+    case ',':
+        return *t = TK_COMMA, 1;
+    case '{':
+        return *t = TK_LBRACE, 1;
+    case '}':
+        return *t = TK_RBRACE, 1;
+    case '=':
+        return *t = TK_EQ, 1;
+    case '<':
+        return *t = TK_LT, 1;
+    case '>':
+        return *t = TK_GT, 1;
+    case '+':
+        return *t = TK_PLUS, 1;
+    case '-':
+        return *t = TK_MINUS, 1;
+    case '*':
+        return *t = TK_STAR, 1;
+    case '/':
+        return *t = TK_SLASH, 1;
+    case '%':
+        return *t = TK_PERCENT, 1;
+    default:
+        return 0;
     }
 }
 
@@ -323,7 +357,8 @@ gh_err route_lex_source(struct lexer *lx, struct token *t)
     size_t p = lx->pos;
     memset(t, 0, sizeof *t);
     t->pos = p;
-    if (p >= lx->n || lx->s[p] != '/') return lex_fail(lx, p, "expected a source path starting with '/'");
+    if (p >= lx->n || lx->s[p] != '/')
+        return lex_fail(lx, p, "expected a source path starting with '/'");
     size_t i = p;
     while (i < lx->n && lx->s[i] == '/') {
         i++;

@@ -57,8 +57,8 @@ struct token {
     enum tok_type type;
     size_t pos; /* byte offset of the first character */
     size_t len;
-    double num;      /* TK_NUM */
-    size_t str_len;  /* TK_STR: decoded length in bytes */
+    double num;     /* TK_NUM */
+    size_t str_len; /* TK_STR: decoded length in bytes */
 };
 
 struct lexer {

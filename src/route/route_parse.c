@@ -162,14 +162,16 @@ static gh_err parse_body_path(struct parser *p, uint16_t body, size_t pos, const
             size_t k = i + 1;
             while (k < n && s[k] != '.' && s[k] != '[' && s[k] != ']') k++;
             if (k == i + 1) return fail(p, GH_ERR_CONFIG_SYNTAX, at + 1, "empty name in body path");
-            if (k < n && s[k] == ']') return fail(p, GH_ERR_CONFIG_SYNTAX, pos + k, "unexpected ']' in body path");
+            if (k < n && s[k] == ']')
+                return fail(p, GH_ERR_CONFIG_SYNTAX, pos + k, "unexpected ']' in body path");
             GH_GUARD(new_node(p, OP_SEG_KEY, at, &seg));
             GH_GUARD(node_str(p, seg, s + i + 1, k - i - 1));
             i = k;
         } else if (s[i] == '[') {
             size_t k = i + 1;
             uint64_t v = 0;
-            while (k < n && s[k] >= '0' && s[k] <= '9' && v <= BODY_INDEX_MAX) v = v * 10 + (uint64_t)(s[k++] - '0');
+            while (k < n && s[k] >= '0' && s[k] <= '9' && v <= BODY_INDEX_MAX)
+                v = v * 10 + (uint64_t)(s[k++] - '0');
             if (k == i + 1 || k >= n || s[k] != ']' || v > BODY_INDEX_MAX)
                 return fail(p, GH_ERR_CONFIG_SYNTAX, at, "malformed array index in body path");
             GH_GUARD(new_node(p, OP_SEG_INDEX, at, &seg));
@@ -210,8 +212,10 @@ static gh_err parse_sysref(struct parser *p, bool forced, uint16_t *out)
         p->uses_body = true;
         return next(p);
     }
-    if (prefix_nocase(name, nl, "twin.") || gh_slice_eq_nocase((struct gh_slice){name, nl}, gh_slice_cstr("twin")))
-        return fail(p, GH_ERR_CONFIG_SYNTAX, t.pos, "twin queries ($twin) are not supported on the gateway");
+    if (prefix_nocase(name, nl, "twin.") ||
+        gh_slice_eq_nocase((struct gh_slice){name, nl}, gh_slice_cstr("twin")))
+        return fail(p, GH_ERR_CONFIG_SYNTAX, t.pos,
+                    "twin queries ($twin) are not supported on the gateway");
     enum gh_route_sys sys;
     if (!gh_route_sys_from_name((struct gh_slice){name, nl}, &sys)) {
         char buf[TOKEN_EXCERPT_MAX + 8];
@@ -265,8 +269,8 @@ static gh_err parse_call(struct parser *p, struct token name, uint16_t *out)
             return fail(p, GH_ERR_CONFIG_SYNTAX, name.pos, "%s takes %u argument%s, got %zu",
                         fi->name, fi->min_args, fi->min_args == 1 ? "" : "s", nargs);
         if (fi->max_args == GH_ROUTE_ARGS_MAX)
-            return fail(p, GH_ERR_CONFIG_SYNTAX, name.pos, "%s takes at least %u arguments, got %zu",
-                        fi->name, fi->min_args, nargs);
+            return fail(p, GH_ERR_CONFIG_SYNTAX, name.pos,
+                        "%s takes at least %u arguments, got %zu", fi->name, fi->min_args, nargs);
         return fail(p, GH_ERR_CONFIG_SYNTAX, name.pos, "%s takes %u to %u arguments, got %zu",
                     fi->name, fi->min_args, fi->max_args, nargs);
     }
@@ -296,10 +300,18 @@ static gh_err parse_primary(struct parser *p, uint16_t *out)
         p->pool_len += t.str_len + 1;
         return next(p);
     }
-    case TK_TRUE: GH_GUARD(new_node(p, OP_TRUE, t.pos, out)); return next(p);
-    case TK_FALSE: GH_GUARD(new_node(p, OP_FALSE, t.pos, out)); return next(p);
-    case TK_NULL: GH_GUARD(new_node(p, OP_NULL, t.pos, out)); return next(p);
-    case TK_UNDEF: GH_GUARD(new_node(p, OP_UNDEF, t.pos, out)); return next(p);
+    case TK_TRUE:
+        GH_GUARD(new_node(p, OP_TRUE, t.pos, out));
+        return next(p);
+    case TK_FALSE:
+        GH_GUARD(new_node(p, OP_FALSE, t.pos, out));
+        return next(p);
+    case TK_NULL:
+        GH_GUARD(new_node(p, OP_NULL, t.pos, out));
+        return next(p);
+    case TK_UNDEF:
+        GH_GUARD(new_node(p, OP_UNDEF, t.pos, out));
+        return next(p);
     case TK_LPAREN:
         GH_GUARD(enter(p));
         GH_GUARD(next(p));
@@ -354,9 +366,11 @@ static const struct level_op *level_ops(int level, size_t *n)
     static const struct level_op or_ops[] = {{TK_OR, OP_OR}};
     static const struct level_op and_ops[] = {{TK_AND, OP_AND}};
     static const struct level_op eq[] = {{TK_EQ, OP_EQ}, {TK_NE, OP_NE}};
-    static const struct level_op cmp[] = {{TK_LT, OP_LT}, {TK_LE, OP_LE}, {TK_GT, OP_GT}, {TK_GE, OP_GE}};
+    static const struct level_op cmp[] = {
+        {TK_LT, OP_LT}, {TK_LE, OP_LE}, {TK_GT, OP_GT}, {TK_GE, OP_GE}};
     static const struct level_op add[] = {{TK_PLUS, OP_ADD}, {TK_MINUS, OP_SUB}, {TK_CAT, OP_CAT}};
-    static const struct level_op mul[] = {{TK_STAR, OP_MUL}, {TK_SLASH, OP_DIV}, {TK_PERCENT, OP_MOD}};
+    static const struct level_op mul[] = {
+        {TK_STAR, OP_MUL}, {TK_SLASH, OP_DIV}, {TK_PERCENT, OP_MOD}};
     static const struct {
         const struct level_op *ops;
         size_t n;

@@ -74,8 +74,11 @@ static gh_err check_brokered(const uint8_t *a, size_t n, size_t *mo, size_t *ml,
         if (k >= e) break;
         i = k + 1;
     }
-    if (nseg != 4 || !gh_slice_eq_nocase((struct gh_slice){a + seg_off[0], seg_len[0]}, gh_slice_cstr("modules")) ||
-        !gh_slice_eq_nocase((struct gh_slice){a + seg_off[2], seg_len[2]}, gh_slice_cstr("inputs"))) {
+    if (nseg != 4 ||
+        !gh_slice_eq_nocase((struct gh_slice){a + seg_off[0], seg_len[0]},
+                            gh_slice_cstr("modules")) ||
+        !gh_slice_eq_nocase((struct gh_slice){a + seg_off[2], seg_len[2]},
+                            gh_slice_cstr("inputs"))) {
         *why = "BrokeredEndpoint needs \"/modules/{module}/inputs/{input}\" (4 segments)";
         return GH_ERR_CONFIG_VALUE;
     }
@@ -207,10 +210,10 @@ static const struct {
     const char *key;
     enum gh_route_sys sys;
 } wire_keys[] = {
-    {"$.ct", GH_ROUTE_SYS_CONTENT_TYPE},   {"$.ce", GH_ROUTE_SYS_CONTENT_ENCODING},
-    {"$.mid", GH_ROUTE_SYS_MESSAGE_ID},    {"$.cid", GH_ROUTE_SYS_CORRELATION_ID},
-    {"$.uid", GH_ROUTE_SYS_USER_ID},       {"$.to", GH_ROUTE_SYS_TO},
-    {"$.on", GH_ROUTE_SYS_OUTPUT_NAME},    {"$.sub", GH_ROUTE_SYS_DT_SUBJECT},
+    {"$.ct", GH_ROUTE_SYS_CONTENT_TYPE}, {"$.ce", GH_ROUTE_SYS_CONTENT_ENCODING},
+    {"$.mid", GH_ROUTE_SYS_MESSAGE_ID},  {"$.cid", GH_ROUTE_SYS_CORRELATION_ID},
+    {"$.uid", GH_ROUTE_SYS_USER_ID},     {"$.to", GH_ROUTE_SYS_TO},
+    {"$.on", GH_ROUTE_SYS_OUTPUT_NAME},  {"$.sub", GH_ROUTE_SYS_DT_SUBJECT},
 };
 
 bool gh_route_sys_from_wire_key(struct gh_slice key, enum gh_route_sys *out)

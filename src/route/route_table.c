@@ -136,8 +136,11 @@ gh_err gh_route_table_eval(const struct gh_route_table *t, const struct gh_route
         while (j < k && !gh_route_sink_eq(&out[j].sink, &sink)) j++;
         if (j == k) {
             if (k == cap) return GH_ERR_NOBUFS;
-            out[k++] = (struct gh_route_match){
-                .sink = sink, .priority = e->priority, .ttl_secs = e->ttl, .route = i, .nroutes = 1};
+            out[k++] = (struct gh_route_match){.sink = sink,
+                                               .priority = e->priority,
+                                               .ttl_secs = e->ttl,
+                                               .route = i,
+                                               .nroutes = 1};
             continue;
         }
         struct gh_route_match *mt = &out[j];

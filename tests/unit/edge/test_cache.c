@@ -1,11 +1,12 @@
 /* The gateway's identity cache on a real SQLite file: full sync replace,
  * single refresh, scope filtering, untrusted rows, persistence across
  * reopen (a cold start without network). */
-#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <cmocka.h>
 
 #include <sqlite3.h>
 #include <stdio.h>

@@ -1,9 +1,10 @@
 /* The hub's recently-stored (device, message id) set for gateway links. */
-#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <cmocka.h>
 
 #include <stdio.h>
 
