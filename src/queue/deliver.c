@@ -141,9 +141,11 @@ static gh_err deliver_new(struct gh_queue *q, unsigned k, struct gh_queue_msg *o
             if (st == RD_RECORD) next = off + gh_queue_record_size(rec.payload.len);
             if (!c->segs[si].recovered) {
                 /* Found at open already otherwise (and counted there). */
-                gh_log_error("queue.read.corrupt", "dir=%s class=%u segment=%llu offset=%llu "
-                             "bytes=%llu", q->dir, k, (unsigned long long)at.seg,
-                             (unsigned long long)off, (unsigned long long)(next - off));
+                gh_log_error("queue.read.corrupt",
+                             "dir=%s class=%u segment=%llu offset=%llu "
+                             "bytes=%llu",
+                             q->dir, k, (unsigned long long)at.seg, (unsigned long long)off,
+                             (unsigned long long)(next - off));
                 q->st.corrupt++;
                 depth_sub(c, next - off);
             }

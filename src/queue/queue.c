@@ -218,8 +218,7 @@ static void class_rollback(struct gh_queue *q, unsigned k)
             seg_remove(q, k, c->nsegs - 1);
         } else {
             if (ftruncate(c->wfd, (off_t)s->size) != 0)
-                gh_log_warn("queue.commit.truncate", "dir=%s class=%u errno=%d", q->dir, k,
-                            errno);
+                gh_log_warn("queue.commit.truncate", "dir=%s class=%u errno=%d", q->dir, k, errno);
             close(c->wfd);
             c->wfd = -1;
         }
@@ -230,8 +229,7 @@ static void class_rollback(struct gh_queue *q, unsigned k)
 }
 
 /* Mark [from, to) of the batch committed in the last segment, size bytes. */
-static void class_committed(struct gh_queue *q, unsigned k, uint64_t size, size_t from,
-                            size_t to)
+static void class_committed(struct gh_queue *q, unsigned k, uint64_t size, size_t from, size_t to)
 {
     struct qclass *c = &q->cls[k];
     struct qseg *s = &c->segs[c->nsegs - 1];

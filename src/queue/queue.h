@@ -116,8 +116,8 @@ struct gh_queue_record {
 /* A delivered message. payload is borrowed from the queue and valid until
  * the next call of any gh_queue_* function on the same queue. */
 struct gh_queue_msg {
-    uint64_t seq;       /* ack/nack id; unique and increasing per queue */
-    unsigned priority;  /* class 0..GH_QUEUE_PRIORITY_DEFAULT */
+    uint64_t seq;      /* ack/nack id; unique and increasing per queue */
+    unsigned priority; /* class 0..GH_QUEUE_PRIORITY_DEFAULT */
     uint64_t enqueue_ms;
     uint64_t expiry_ms; /* 0 = never */
     bool redelivery;    /* handed out before in this process (nack) */
@@ -125,21 +125,21 @@ struct gh_queue_msg {
 };
 
 struct gh_queue_stats {
-    uint64_t depth_msgs;  /* committed, not yet acked or expired */
-    uint64_t depth_bytes; /* their record bytes */
-    uint64_t disk_bytes;  /* bytes of segment files (the cap counts this) */
+    uint64_t depth_msgs;    /* committed, not yet acked or expired */
+    uint64_t depth_bytes;   /* their record bytes */
+    uint64_t disk_bytes;    /* bytes of segment files (the cap counts this) */
     uint64_t oldest_age_ms; /* age of the oldest unacked record; 0 if none */
-    uint64_t outstanding; /* delivered, not yet acked or nacked */
-    uint64_t appended;    /* counters since open */
+    uint64_t outstanding;   /* delivered, not yet acked or nacked */
+    uint64_t appended;      /* counters since open */
     uint64_t committed;
     uint64_t delivered;
     uint64_t acked;
     uint64_t nacked;
     uint64_t expired;
-    uint64_t corrupt;     /* corrupt regions skipped (open and reads) */
-    uint64_t torn;        /* torn tails truncated at open */
-    uint64_t refused;     /* appends refused at the cap */
-    uint64_t syncs;       /* fdatasync/fsync calls */
+    uint64_t corrupt; /* corrupt regions skipped (open and reads) */
+    uint64_t torn;    /* torn tails truncated at open */
+    uint64_t refused; /* appends refused at the cap */
+    uint64_t syncs;   /* fdatasync/fsync calls */
 };
 
 struct gh_queue;

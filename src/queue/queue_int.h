@@ -58,11 +58,11 @@ struct flight {
 struct qclass {
     struct qseg *segs; /* ascending ids */
     size_t nsegs, capsegs;
-    int wfd;        /* last segment open for appending, or -1 */
-    uint8_t *wbuf;  /* uncommitted encoded records */
+    int wfd;       /* last segment open for appending, or -1 */
+    uint8_t *wbuf; /* uncommitted encoded records */
     size_t wlen, wcap;
     uint64_t wcount;
-    struct qpos rpos; /* next record never handed out */
+    struct qpos rpos;  /* next record never handed out */
     uint64_t last_seq; /* highest seq handed out (monotonic check) */
     struct flight *ring;
     uint32_t rhead, rcount, rcap;
@@ -83,10 +83,10 @@ struct gh_queue {
 
     struct qclass cls[GH_QUEUE_PRIORITIES];
     uint64_t next_seq, next_seg;
-    uint64_t disk_bytes;   /* sum of committed segment sizes */
+    uint64_t disk_bytes;    /* sum of committed segment sizes */
     uint64_t pending_bytes; /* uncommitted appends */
-    uint32_t ring_total;   /* flight entries over all classes */
-    bool dir_dirty;        /* a segment was created since the last dir fsync */
+    uint32_t ring_total;    /* flight entries over all classes */
+    bool dir_dirty;         /* a segment was created since the last dir fsync */
     bool cursor_dirty;
     uint64_t acks_since_cursor;
     uint64_t cursor_written_ms;

@@ -77,8 +77,7 @@ static gh_err cursor_read(struct gh_queue *q, struct cursor_file *cf)
 /* "pNN-<16 lowercase hex>.seg" -> class, id. */
 static bool parse_name(const char *s, unsigned *cls, uint64_t *id)
 {
-    if (strlen(s) != 24 || s[0] != 'p' || s[3] != '-' || strcmp(s + 20, ".seg") != 0)
-        return false;
+    if (strlen(s) != 24 || s[0] != 'p' || s[3] != '-' || strcmp(s + 20, ".seg") != 0) return false;
     if (s[1] < '0' || s[1] > '9' || s[2] < '0' || s[2] > '9') return false;
     unsigned c = (unsigned)(s[1] - '0') * 10u + (unsigned)(s[2] - '0');
     if (c >= GH_QUEUE_PRIORITIES) return false;
@@ -164,8 +163,7 @@ static gh_err check_header(struct gh_queue *q, unsigned k, size_t *i)
     GH_ENSURE(n == (ssize_t)sizeof h, GH_ERR_IO);
     gh_err rc = seg_header_check(h, sizeof h, k, s->id);
     if (rc == GH_ERR_UNSUPPORTED) {
-        gh_log_error("queue.recover.version", "dir=%s segment=%s action=refuse-open", q->dir,
-                     name);
+        gh_log_error("queue.recover.version", "dir=%s segment=%s action=refuse-open", q->dir, name);
         GH_BAIL(rc);
     }
     if (rc != GH_OK) {
@@ -219,9 +217,10 @@ static gh_err scan_class(struct gh_queue *q, unsigned k, uint64_t *max_seq)
                 continue;
             }
             if (st == RD_RECORD) { /* intact but out of order: not ours */
-                gh_log_error("queue.recover.corrupt", "dir=%s segment=%s offset=%llu "
-                             "reason=sequence action=skipped", q->dir, name,
-                             (unsigned long long)off);
+                gh_log_error("queue.recover.corrupt",
+                             "dir=%s segment=%s offset=%llu "
+                             "reason=sequence action=skipped",
+                             q->dir, name, (unsigned long long)off);
                 q->st.corrupt++;
                 off = next;
                 continue;
@@ -238,9 +237,10 @@ static gh_err scan_class(struct gh_queue *q, unsigned k, uint64_t *max_seq)
                 GH_GUARD(truncate_seg(q, k, i, off));
                 break;
             }
-            gh_log_error("queue.recover.corrupt", "dir=%s segment=%s offset=%llu bytes=%llu "
-                         "action=skipped", q->dir, name, (unsigned long long)off,
-                         (unsigned long long)(next - off));
+            gh_log_error("queue.recover.corrupt",
+                         "dir=%s segment=%s offset=%llu bytes=%llu "
+                         "action=skipped",
+                         q->dir, name, (unsigned long long)off, (unsigned long long)(next - off));
             q->st.corrupt++;
             off = next;
         }

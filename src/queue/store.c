@@ -308,8 +308,10 @@ gh_err cursor_write(struct gh_queue *q)
     e = q_fail(q, GH_QUEUE_OP_WRITE);
     if (!e) {
         ssize_t w = pwrite(fd, b, sizeof b, 0);
-        if (w < 0) e = errno;
-        else if ((size_t)w != sizeof b) e = ENOSPC;
+        if (w < 0)
+            e = errno;
+        else if ((size_t)w != sizeof b)
+            e = ENOSPC;
     }
     if (!e) e = q_fail(q, GH_QUEUE_OP_SYNC);
     q->st.syncs++;
