@@ -189,8 +189,8 @@ static void keywords_and_layout(void **state)
         "FROM /* WHERE a=1 INTO $upstream",
         "FROM /* INTO $upstream",
         "FROM /messages/* WHERE (((a = 1))) INTO $upstream",
-        "FROM /messages/* WHERE a = 'it\\'s' AND b = \"say \\\"hi\\\"\" AND c = '\\\\' INTO "
-        "$upstream",
+        ("FROM /messages/* WHERE a = 'it\\'s' AND b = \"say \\\"hi\\\"\" AND c = '\\\\' INTO "
+         "$upstream"),
         "FROM /messages/* WHERE a = '\\u0041\\ud83d\\ude00' INTO $upstream",
         "FROM /messages/* WHERE x > -5 AND y < -0.5 AND z = -.5e-3 INTO $upstream",
         "FROM /messages/* WHERE 'a'||'b' = 'ab' ?? false INTO $upstream",
