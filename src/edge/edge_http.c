@@ -115,6 +115,14 @@ static void metrics(struct gh_edge *e, struct gh_http_request *req)
       "Age of the oldest stored message (0: none).", " %.3f", (double)q.oldest_age_ms / 1000.0);
     M("gatehouse_edge_queue_syncs_total", "counter", "fdatasync calls of the queue.", " %llu",
       (unsigned long long)q.syncs);
+    n += (size_t)snprintf(
+        out + n, METRICS_MAX - n,
+        "# HELP gatehouse_edge_queue_damage_total Damaged queue regions found: corrupt records "
+        "skipped, torn tails (an interrupted write) cut off.\n"
+        "# TYPE gatehouse_edge_queue_damage_total counter\n"
+        "gatehouse_edge_queue_damage_total{kind=\"corrupt\"} %llu\n"
+        "gatehouse_edge_queue_damage_total{kind=\"torn\"} %llu\n",
+        (unsigned long long)q.corrupt, (unsigned long long)q.torn);
     M("gatehouse_edge_local_published_total", "counter",
       "LocalTopic deliveries to on-site consumers.", " %llu",
       (unsigned long long)s->local_published);

@@ -75,10 +75,21 @@ gh_err gh_edge_routes_load(struct gh_edge *e, const struct gh_edge_config *cfg, 
                  rerr.msg[0] ? rerr.msg : gh_err_str(rc));
         return rc;
     }
+    /* Counters follow the route's name across a reload (Prometheus counters
+     * never go back); a new route starts at 0. */
+    uint64_t in[GH_EDGE_ROUTES_MAX + 1] = {0}, out[GH_EDGE_ROUTES_MAX + 1] = {0};
+    for (size_t i = 0; i < gh_route_table_count(t) && i < GH_EDGE_ROUTES_MAX; i++) {
+        for (size_t k = 0;
+             e->routes && k < gh_route_table_count(e->routes) && k < GH_EDGE_ROUTES_MAX; k++) {
+            if (strcmp(gh_route_table_name(t, i), gh_route_table_name(e->routes, k)) != 0) continue;
+            in[i] = e->stats.route_in[k];
+            out[i] = e->stats.route_out[k];
+        }
+    }
+    memcpy(e->stats.route_in, in, sizeof in);
+    memcpy(e->stats.route_out, out, sizeof out);
     gh_route_table_free(e->routes);
     e->routes = t;
-    memset(e->stats.route_in, 0, sizeof e->stats.route_in);
-    memset(e->stats.route_out, 0, sizeof e->stats.route_out);
     for (size_t i = 0; i < gh_route_table_count(t); i++) {
         struct gh_route_sink sk = gh_route_sink(gh_route_table_route(t, i));
         gh_log_info("edge.route", "name=%s priority=%u ttl=%lld sink=%d arg=%.*s",
@@ -398,7 +409,7 @@ static gh_err unpack(struct gh_slice payload, char *topic, size_t cap, struct gh
 
 void gh_edge_pump(struct gh_edge *e)
 {
-    while (e->link_up) {
+    while (e->link_up && gh_mqttc_inflight(e->link) < (unsigned)e->cfg->upstream_window) {
         struct gh_queue_msg m;
         bool have = false;
         gh_err rc = gh_queue_next(e->queue, &m, &have);
@@ -430,7 +441,6 @@ void gh_edge_pump(struct gh_edge *e)
                              gh_err_str(rc));
             return;
         }
-        if (m.redelivery) e->stats.msgs_duplicate_sends++;
     }
 }
 
@@ -449,6 +459,7 @@ void gh_edge_msg_acked(struct gh_edge *e, uint64_t cookie)
 void gh_edge_msg_unacked(struct gh_edge *e, uint64_t cookie)
 {
     uint64_t seq = cookie & COOKIE_SEQ_MASK;
+    e->stats.msgs_duplicate_sends++; /* it was on the wire: it goes again */
     if (gh_queue_nack(e->queue, seq) != GH_OK)
         gh_log_warn("edge.store.nack", "seq=%llu reason=\"not outstanding\"",
                     (unsigned long long)seq);

@@ -30,6 +30,7 @@ echo "- gateway with a short-TTL route"
 # Messages with the application property ttl=short take the 2 s route; all
 # others the default TTL. (A message matching both would get the longer TTL:
 # docs/routes.md, deduplication rule.)
+# shellcheck disable=SC2034 # read by edge_config_common (lib/edge.sh)
 EDGE_EXTRA_TOML=$(cat <<'TOML'
 [routes]
 upstream = "FROM /messages/* WHERE NOT IS_DEFINED(ttl) INTO $upstream"

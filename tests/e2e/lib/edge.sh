@@ -289,3 +289,4 @@ edge_queue_dir() {
 
 ctl_edge_kill9() { edge_kill9; }
 ctl_edge_wait_metric() { edge_wait_metric "$@"; }
+ctl_edge_wait_log() { edge_wait_log "$@"; }

@@ -395,7 +395,7 @@ static void test_on_behalf_of(void **state)
 static void test_edge_sas(void **state)
 {
     (void)state;
-    char body[128], sr[256], tok[700];
+    char body[1200], sr[256], tok[700];
     snprintf(body, sizeof body, "%s", target_body(10, NULL, "gw"));
     json_t *j = NULL;
     /* The device audience with the device key. */
