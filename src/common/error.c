@@ -1,5 +1,7 @@
 #include "common/error.h"
 
+#include <errno.h>
+
 struct entry {
     gh_err code;
     enum gh_err_category cat;
@@ -41,8 +43,8 @@ enum gh_err_category gh_err_category(gh_err e)
 const char *gh_err_category_str(enum gh_err_category c)
 {
     switch (c) {
-#define GH_X(name, num, text)                                                  \
-    case GH_CAT_##name:                                                        \
+#define GH_X(name, num, text)                                                                      \
+    case GH_CAT_##name:                                                                            \
         return text;
         GH_ERROR_CATEGORIES(GH_X)
 #undef GH_X
@@ -53,4 +55,26 @@ const char *gh_err_category_str(enum gh_err_category c)
 int gh_err_exit_status(gh_err e)
 {
     return e == GH_OK ? 0 : (int)gh_err_category(e);
+}
+
+gh_err gh_err_from_errno(int e)
+{
+    switch (e) {
+    case ENOENT:
+    case ENOTDIR:
+        return GH_ERR_NOENT;
+    case EACCES:
+    case EPERM:
+    case EROFS:
+        return GH_ERR_PERM;
+    case ENOSPC:
+    case EDQUOT:
+        return GH_ERR_NOSPACE;
+    case EEXIST:
+        return GH_ERR_EXISTS;
+    case ENOMEM:
+        return GH_ERR_NOMEM;
+    default:
+        return GH_ERR_IO;
+    }
 }

@@ -298,22 +298,6 @@ static void handle_publish(struct gh_edge_child *ch, const struct gh_mqtt_publis
     if (p->qos == 1 && !ch->closing) (void)send_ack(ch, GH_MQTT_PUBACK, p->packet_id);
 }
 
-static uint32_t feature_bit(enum gh_iothub_filter_kind k)
-{
-    switch (k) {
-    case GH_IOTHUB_FILTER_C2D:
-        return GH_SESSION_C2D;
-    case GH_IOTHUB_FILTER_TWIN_RESPONSES:
-        return GH_SESSION_TWIN_RESPONSE;
-    case GH_IOTHUB_FILTER_TWIN_DESIRED:
-        return GH_SESSION_TWIN_DESIRED;
-    case GH_IOTHUB_FILTER_METHODS:
-        return GH_SESSION_METHODS;
-    default:
-        return 0; /* module inputs: modules are not served */
-    }
-}
-
 static unsigned bit_index(uint32_t bit)
 {
     unsigned i = 0;
@@ -330,7 +314,8 @@ static void handle_subscribe(struct gh_edge_child *ch, const struct gh_mqtt_subs
     uint32_t added = 0;
     for (size_t i = 0; i < sub->count; i++) {
         struct gh_iothub_filter f;
-        uint32_t bit = feature_bit(gh_iothub_filter_classify(sub->subs[i].filter, &id, &f));
+        uint32_t bit =
+            gh_session_feature_bit(gh_iothub_filter_classify(sub->subs[i].filter, &id, &f));
         if (!bit) {
             char ex[96];
             gh_log_warn(
@@ -366,7 +351,7 @@ static void handle_unsubscribe(struct gh_edge_child *ch, const struct gh_mqtt_un
     struct gh_iothub_identity id = identity_of(ch);
     for (size_t i = 0; i < u->count; i++) {
         struct gh_iothub_filter f;
-        uint32_t bit = feature_bit(gh_iothub_filter_classify(u->filters[i], &id, &f));
+        uint32_t bit = gh_session_feature_bit(gh_iothub_filter_classify(u->filters[i], &id, &f));
         if (!bit || !(ch->subscribed & bit)) continue;
         gh_edge_link_unsubscribe(ch->edge, ch, bit);
         ch->subscribed &= ~bit;

@@ -20,9 +20,7 @@
 
 #define TMP_SUFFIX ".tmp"
 
-static void say(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void say(char *err, size_t errlen, const char *fmt, ...)
+void gh_edge_say(char *err, size_t errlen, const char *fmt, ...)
 {
     if (!err || errlen == 0) return;
     va_list ap;
@@ -31,7 +29,7 @@ static void say(char *err, size_t errlen, const char *fmt, ...)
     va_end(ap);
 }
 
-static int64_t wall_ms(void)
+int64_t gh_edge_wall_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
@@ -55,25 +53,26 @@ gh_err gh_edge_provision_manual(const struct gh_edge_config *cfg, struct gh_edge
                                 char *err, size_t errlen)
 {
     if (cfg->prov_source != GH_EDGE_PROV_MANUAL) {
-        say(err, errlen, "provisioning.source is not \"manual\"");
+        gh_edge_say(err, errlen, "provisioning.source is not \"manual\"");
         return GH_ERR_CONFIG_VALUE;
     }
     bool x509 = cfg->attest_method == GH_EDGE_ATTEST_X509;
     if (cfg->iothub_hostname[0] == '\0' || cfg->device_id[0] == '\0') {
-        say(err, errlen,
+        gh_edge_say(
+            err, errlen,
             "manual provisioning needs iothub_hostname and device_id (or connection_string)");
         return GH_ERR_CONFIG_MISSING;
     }
     if (!gh_edge_host_valid(cfg->iothub_hostname) || !gh_edge_device_id_valid(cfg->device_id)) {
-        say(err, errlen, "manual provisioning: iothub_hostname or device_id is not valid");
+        gh_edge_say(err, errlen, "manual provisioning: iothub_hostname or device_id is not valid");
         return GH_ERR_CONFIG_VALUE;
     }
     if (x509 ? (cfg->identity_cert[0] == '\0' || cfg->identity_pk[0] == '\0')
              : cfg->symmetric_key[0] == '\0') {
-        say(err, errlen, "manual provisioning with %s needs %s", x509 ? "x509" : "sas",
-            x509 ? "identity_cert and identity_pk"
-                 : "a device key (device_id_pk or "
-                   "SharedAccessKey)");
+        gh_edge_say(err, errlen, "manual provisioning with %s needs %s", x509 ? "x509" : "sas",
+                    x509 ? "identity_cert and identity_pk"
+                         : "a device key (device_id_pk or "
+                           "SharedAccessKey)");
         return GH_ERR_CONFIG_MISSING;
     }
     if (!x509) {
@@ -82,8 +81,8 @@ gh_err gh_edge_provision_manual(const struct gh_edge_config *cfg, struct gh_edge
         gh_err krc = gh_symkey_decode(gh_slice_cstr(cfg->symmetric_key), raw, &rawlen);
         gh_secure_zero(raw, sizeof raw);
         if (krc != GH_OK) {
-            say(err, errlen, "manual provisioning: the device key is not base64: %s",
-                gh_err_str(krc));
+            gh_edge_say(err, errlen, "manual provisioning: the device key is not base64: %s",
+                        gh_err_str(krc));
             return GH_ERR_CONFIG_VALUE;
         }
     }
@@ -94,7 +93,7 @@ gh_err gh_edge_provision_manual(const struct gh_edge_config *cfg, struct gh_edge
     id.auth = x509 ? GH_EDGE_AUTH_X509 : GH_EDGE_AUTH_SAS;
     if (!x509) memcpy(id.key, cfg->symmetric_key, sizeof id.key);
     memcpy(id.source, GH_EDGE_SOURCE_MANUAL, sizeof GH_EDGE_SOURCE_MANUAL);
-    id.provisioned_ms = wall_ms();
+    id.provisioned_ms = gh_edge_wall_ms();
     *out = id;
     gh_edge_identity_wipe(&id);
     return GH_OK;
@@ -173,32 +172,12 @@ bool gh_edge_device_id_valid(const char *s)
 
 /* ---- identity file ---------------------------------------------------------- */
 
-static gh_err errno_err(int e)
-{
-    switch (e) {
-    case ENOENT:
-    case ENOTDIR:
-        return GH_ERR_NOENT;
-    case EACCES:
-    case EPERM:
-    case EROFS:
-        return GH_ERR_PERM;
-    case ENOSPC:
-    case EDQUOT:
-        return GH_ERR_NOSPACE;
-    case ENOMEM:
-        return GH_ERR_NOMEM;
-    default:
-        return GH_ERR_IO;
-    }
-}
-
 static gh_err write_all(int fd, const uint8_t *p, size_t n)
 {
     while (n > 0) {
         ssize_t k = write(fd, p, n);
         if (k < 0 && errno == EINTR) continue;
-        if (k <= 0) return k < 0 ? errno_err(errno) : GH_ERR_IO;
+        if (k <= 0) return k < 0 ? gh_err_from_errno(errno) : GH_ERR_IO;
         p += k;
         n -= (size_t)k;
     }
@@ -218,8 +197,8 @@ static gh_err fsync_dir(const char *path)
         dir[n] = '\0';
     }
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) return errno_err(errno);
-    gh_err rc = fsync(fd) == 0 ? GH_OK : errno_err(errno);
+    if (fd < 0) return gh_err_from_errno(errno);
+    gh_err rc = fsync(fd) == 0 ? GH_OK : gh_err_from_errno(errno);
     close(fd);
     return rc;
 }
@@ -241,23 +220,23 @@ gh_err gh_edge_identity_save(const char *path, const struct gh_edge_identity *id
     if ((rc = gh_edge_identity_render(id, &w)) != GH_OK) goto out;
     fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0) {
-        rc = errno_err(errno);
+        rc = gh_err_from_errno(errno);
         goto out;
     }
     created = true;
     /* O_CREAT keeps the mode of an existing leftover file: force 0600. */
     if (fchmod(fd, 0600) != 0 || (rc = write_all(fd, buf, w.len)) != GH_OK || fsync(fd) != 0) {
-        if (rc == GH_OK) rc = errno_err(errno);
+        if (rc == GH_OK) rc = gh_err_from_errno(errno);
         goto out;
     }
     if (close(fd) != 0) {
         fd = -1;
-        rc = errno_err(errno);
+        rc = gh_err_from_errno(errno);
         goto out;
     }
     fd = -1;
     if (rename(tmp, path) != 0) {
-        rc = errno_err(errno);
+        rc = gh_err_from_errno(errno);
         goto out;
     }
     created = false;
@@ -275,10 +254,10 @@ gh_err gh_edge_identity_load(const char *path, struct gh_edge_identity *out)
     size_t len = 0;
     gh_err rc = GH_OK;
     int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-    if (fd < 0) return errno == ELOOP ? GH_ERR_IO : errno_err(errno);
+    if (fd < 0) return errno == ELOOP ? GH_ERR_IO : gh_err_from_errno(errno);
     struct stat st;
     if (fstat(fd, &st) != 0) {
-        rc = errno_err(errno);
+        rc = gh_err_from_errno(errno);
         goto out;
     }
     if (!S_ISREG(st.st_mode)) {
@@ -298,7 +277,7 @@ gh_err gh_edge_identity_load(const char *path, struct gh_edge_identity *out)
         ssize_t k = read(fd, buf + len, sizeof buf - len);
         if (k < 0 && errno == EINTR) continue;
         if (k < 0) {
-            rc = errno_err(errno);
+            rc = gh_err_from_errno(errno);
             goto out;
         }
         if (k == 0) break;
@@ -346,7 +325,7 @@ gh_err gh_edge_provision(const struct gh_edge_config *cfg, const char *data_dir,
     char path[GH_EDGE_PATH_MAX + sizeof GH_EDGE_FILE_IDENTITY + 1];
     int n = snprintf(path, sizeof path, "%s/%s", data_dir, GH_EDGE_FILE_IDENTITY);
     if (n < 0 || (size_t)n >= sizeof path) {
-        say(err, errlen, "data directory path too long");
+        gh_edge_say(err, errlen, "data directory path too long");
         return GH_ERR_NOBUFS;
     }
     struct gh_edge_identity id, cached;

@@ -39,28 +39,10 @@ struct call {
     unsigned retry_s; /* from the last answer */
 };
 
-static void say(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void say(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || errlen == 0) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 static int64_t mono_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
@@ -123,7 +105,8 @@ static gh_err reg_token(const struct gh_edge_config *cfg, char *out, size_t cap)
     struct gh_writer w;
     gh_writer_init(&w, out, cap);
     GH_GUARD(gh_sas_build(gh_writer_slice(&a), gh_slice_cstr(cfg->symmetric_key),
-                          wall_ms() / 1000 + GH_EDGE_DPS_TOKEN_LIFETIME_S, "registration", &w));
+                          gh_edge_wall_ms() / 1000 + GH_EDGE_DPS_TOKEN_LIFETIME_S, "registration",
+                          &w));
     return gh_writer_terminate(&w);
 }
 
@@ -160,8 +143,8 @@ static gh_err request(struct call *c, const char *method, const char *target, co
 {
     int64_t left = c->deadline_ms - mono_ms();
     if (left <= 0) {
-        say(c->err, c->errlen, "DPS registration of '%s' did not finish within %d s",
-            c->cfg->registration_id, GH_EDGE_DPS_TOTAL_MS / 1000);
+        gh_edge_say(c->err, c->errlen, "DPS registration of '%s' did not finish within %d s",
+                    c->cfg->registration_id, GH_EDGE_DPS_TOTAL_MS / 1000);
         return GH_ERR_TIMEOUT;
     }
     char token[TOKEN_MAX] = "";
@@ -171,8 +154,8 @@ static gh_err request(struct call *c, const char *method, const char *target, co
     if (c->cfg->attest_method == GH_EDGE_ATTEST_SYMMETRIC_KEY) {
         gh_err rc = reg_token(c->cfg, token, sizeof token);
         if (rc != GH_OK) {
-            say(c->err, c->errlen, "cannot sign the DPS token with symmetric_key: %s",
-                gh_err_str(rc));
+            gh_edge_say(c->err, c->errlen, "cannot sign the DPS token with symmetric_key: %s",
+                        gh_err_str(rc));
             return rc;
         }
         h[nh++] = (struct gh_http_kv){"Authorization", token};
@@ -199,8 +182,8 @@ static gh_err request(struct call *c, const char *method, const char *target, co
     if (rc != GH_OK) {
         c->unreachable = rc == GH_ERR_IO || rc == GH_ERR_CLOSED || rc == GH_ERR_TIMEOUT ||
                          rc == GH_ERR_TLS || rc == GH_ERR_CERT_VERIFY || rc == GH_ERR_NOT_FOUND;
-        say(c->err, c->errlen, "%s: %s %s:%u: %s", transport_hint(rc), method, c->ep.host,
-            (unsigned)c->ep.port, gh_err_str(rc));
+        gh_edge_say(c->err, c->errlen, "%s: %s %s:%u: %s", transport_hint(rc), method, c->ep.host,
+                    (unsigned)c->ep.port, gh_err_str(rc));
     }
     return rc;
 }
@@ -225,8 +208,8 @@ static gh_err wait_retry(struct call *c)
 {
     int64_t until = mono_ms() + (int64_t)c->retry_s * 1000;
     if (until >= c->deadline_ms) {
-        say(c->err, c->errlen, "DPS registration of '%s' did not finish within %d s",
-            c->cfg->registration_id, GH_EDGE_DPS_TOTAL_MS / 1000);
+        gh_edge_say(c->err, c->errlen, "DPS registration of '%s' did not finish within %d s",
+                    c->cfg->registration_id, GH_EDGE_DPS_TOTAL_MS / 1000);
         return GH_ERR_TIMEOUT;
     }
     for (int64_t now = mono_ms(); now < until; now = mono_ms()) {
@@ -262,24 +245,26 @@ static gh_err http_error(struct call *c, const struct gh_http_response *resp,
     const char *id = c->cfg->registration_id;
     switch (resp->status) {
     case 401:
-        say(c->err, c->errlen,
-            "DPS refused registration '%s' (401 Unauthorized: wrong %s, or no such "
-            "enrollment)%s",
-            id,
-            c->cfg->attest_method == GH_EDGE_ATTEST_X509 ? "identity certificate" : "symmetric key",
-            words);
+        gh_edge_say(c->err, c->errlen,
+                    "DPS refused registration '%s' (401 Unauthorized: wrong %s, or no such "
+                    "enrollment)%s",
+                    id,
+                    c->cfg->attest_method == GH_EDGE_ATTEST_X509 ? "identity certificate"
+                                                                 : "symmetric key",
+                    words);
         return GH_ERR_AUTH;
     case 403:
-        say(c->err, c->errlen, "DPS refused registration '%s' (403 Forbidden)%s", id, words);
+        gh_edge_say(c->err, c->errlen, "DPS refused registration '%s' (403 Forbidden)%s", id,
+                    words);
         return GH_ERR_FORBIDDEN;
     case 404:
-        say(c->err, c->errlen,
-            "DPS does not know registration '%s' or id_scope '%s' (404 Not Found)%s", id,
-            c->cfg->id_scope, words);
+        gh_edge_say(c->err, c->errlen,
+                    "DPS does not know registration '%s' or id_scope '%s' (404 Not Found)%s", id,
+                    c->cfg->id_scope, words);
         return GH_ERR_NOT_FOUND;
     default:
-        say(c->err, c->errlen, "DPS answered %u to the registration of '%s'%s", resp->status, id,
-            words);
+        gh_edge_say(c->err, c->errlen, "DPS answered %u to the registration of '%s'%s",
+                    resp->status, id, words);
         return GH_ERR_UNSUPPORTED;
     }
 }
@@ -295,23 +280,26 @@ static gh_err finished(struct call *c, const struct gh_edge_dps_result *res,
         if (gh_slice_to_cstr(res->assigned_hub, id->hub, sizeof id->hub) != GH_OK ||
             gh_slice_to_cstr(res->device_id, id->device_id, sizeof id->device_id) != GH_OK ||
             !gh_edge_host_valid(id->hub) || !gh_edge_device_id_valid(id->device_id)) {
-            say(c->err, c->errlen,
-                "DPS assigned registration '%s' without a valid assignedHub and deviceId", rid);
+            gh_edge_say(c->err, c->errlen,
+                        "DPS assigned registration '%s' without a valid assignedHub and deviceId",
+                        rid);
             return GH_ERR_MALFORMED;
         }
         return GH_OK;
     }
     if (gh_slice_eq_cstr(res->status, "failed")) {
-        say(c->err, c->errlen, "DPS could not assign registration '%s' to a hub%s", rid, words);
+        gh_edge_say(c->err, c->errlen, "DPS could not assign registration '%s' to a hub%s", rid,
+                    words);
         return GH_ERR_CONFLICT;
     }
     if (gh_slice_eq_cstr(res->status, "disabled") || gh_slice_eq_cstr(res->status, "blacklisted")) {
-        say(c->err, c->errlen, "the DPS enrollment of registration '%s' is disabled%s", rid, words);
+        gh_edge_say(c->err, c->errlen, "the DPS enrollment of registration '%s' is disabled%s", rid,
+                    words);
         return GH_ERR_FORBIDDEN;
     }
     char shown[64];
-    say(c->err, c->errlen, "DPS answered status %s for registration '%s'",
-        gh_log_escape(shown, sizeof shown, res->status.ptr, res->status.len, 32), rid);
+    gh_edge_say(c->err, c->errlen, "DPS answered status %s for registration '%s'",
+                gh_log_escape(shown, sizeof shown, res->status.ptr, res->status.len, 32), rid);
     return GH_ERR_MALFORMED;
 }
 
@@ -326,7 +314,8 @@ static gh_err answer(struct call *c, const struct gh_http_response *resp,
     gh_err prc = gh_edge_dps_parse_response((struct gh_slice){resp->body, resp->body_len}, &res);
     if (resp->status == 429 || resp->status >= 500) {
         *again = true; /* transient (PROTOCOL.md 4.2.3): the same step again */
-        say(c->err, c->errlen, "DPS answered %u (busy) and did not recover in time", resp->status);
+        gh_edge_say(c->err, c->errlen, "DPS answered %u (busy) and did not recover in time",
+                    resp->status);
         return GH_OK;
     }
     if (resp->status != 200 && resp->status != 202) {
@@ -334,8 +323,8 @@ static gh_err answer(struct call *c, const struct gh_http_response *resp,
         return http_error(c, resp, &res);
     }
     if (prc != GH_OK) {
-        say(c->err, c->errlen, "DPS answered %u with a body that is not a JSON object: %s",
-            resp->status, gh_err_str(prc));
+        gh_edge_say(c->err, c->errlen, "DPS answered %u with a body that is not a JSON object: %s",
+                    resp->status, gh_err_str(prc));
         return prc;
     }
     if (res.status.len == 0 || gh_slice_eq_cstr(res.status, "assigning")) {
@@ -347,13 +336,13 @@ static gh_err answer(struct call *c, const struct gh_http_response *resp,
                      (ch >= 'A' && ch <= 'Z') || ch == '.' || ch == '-';
             }
             if (!ok || gh_slice_to_cstr(res.operation_id, op, opcap) != GH_OK) {
-                say(c->err, c->errlen, "DPS sent an invalid operationId");
+                gh_edge_say(c->err, c->errlen, "DPS sent an invalid operationId");
                 return GH_ERR_MALFORMED;
             }
         }
         if (op[0] == '\0') {
-            say(c->err, c->errlen, "DPS accepted registration '%s' without an operationId",
-                c->cfg->registration_id);
+            gh_edge_say(c->err, c->errlen, "DPS accepted registration '%s' without an operationId",
+                        c->cfg->registration_id);
             return GH_ERR_MALFORMED;
         }
         *again = true;
@@ -405,26 +394,27 @@ gh_err gh_edge_provision_dps_ex(const struct gh_edge_config *cfg, struct gh_edge
 {
     if (unreachable) *unreachable = false;
     if (cfg->prov_source != GH_EDGE_PROV_DPS) {
-        say(err, errlen, "provisioning.source is not \"dps\"");
+        gh_edge_say(err, errlen, "provisioning.source is not \"dps\"");
         return GH_ERR_CONFIG_VALUE;
     }
     struct call c = {.cfg = cfg, .err = err, .errlen = errlen};
     if (parse_endpoint(cfg->global_endpoint, &c.ep) != GH_OK) {
-        say(err, errlen, "provisioning.global_endpoint '%s' must be https://host[:port][/]",
-            cfg->global_endpoint);
+        gh_edge_say(err, errlen, "provisioning.global_endpoint '%s' must be https://host[:port][/]",
+                    cfg->global_endpoint);
         return GH_ERR_CONFIG_VALUE;
     }
     bool x509 = cfg->attest_method == GH_EDGE_ATTEST_X509;
     if (cfg->id_scope[0] == '\0' || cfg->registration_id[0] == '\0' ||
         (!x509 && cfg->symmetric_key[0] == '\0') ||
         (x509 && (cfg->identity_cert[0] == '\0' || cfg->identity_pk[0] == '\0'))) {
-        say(err, errlen, "DPS provisioning needs id_scope, registration_id and %s",
-            x509 ? "identity_cert and identity_pk" : "symmetric_key");
+        gh_edge_say(err, errlen, "DPS provisioning needs id_scope, registration_id and %s",
+                    x509 ? "identity_cert and identity_pk" : "symmetric_key");
         return GH_ERR_CONFIG_MISSING;
     }
     if (strlen(cfg->id_scope) > GH_EDGE_SCOPE_MAX || !gh_edge_device_id_valid(cfg->id_scope) ||
         !gh_edge_device_id_valid(cfg->registration_id)) {
-        say(err, errlen,
+        gh_edge_say(
+            err, errlen,
             "provisioning.id_scope / registration_id must be 1..%d / 1..%d letters, digits or "
             "- . _ : (and the other IoT Hub device id characters)",
             GH_EDGE_SCOPE_MAX, GH_EDGE_ID_MAX);
@@ -436,7 +426,8 @@ gh_err gh_edge_provision_dps_ex(const struct gh_edge_config *cfg, struct gh_edge
         gh_err krc = gh_symkey_decode(gh_slice_cstr(cfg->symmetric_key), raw, &rawlen);
         gh_secure_zero(raw, sizeof raw);
         if (krc != GH_OK) {
-            say(err, errlen, "provisioning symmetric_key is not a base64 key: %s", gh_err_str(krc));
+            gh_edge_say(err, errlen, "provisioning symmetric_key is not a base64 key: %s",
+                        gh_err_str(krc));
             return krc;
         }
     }
@@ -449,7 +440,7 @@ gh_err gh_edge_provision_dps_ex(const struct gh_edge_config *cfg, struct gh_edge
     char detail[GH_TLS_DETAIL_MAX] = "";
     gh_err rc = gh_tls_client_new(&tc, &c.tls, detail, sizeof detail);
     if (rc != GH_OK) {
-        say(err, errlen, "DPS TLS setup: %s", detail[0] ? detail : gh_err_str(rc));
+        gh_edge_say(err, errlen, "DPS TLS setup: %s", detail[0] ? detail : gh_err_str(rc));
         return rc;
     }
     c.deadline_ms = mono_ms() + GH_EDGE_DPS_TOTAL_MS;
@@ -464,7 +455,7 @@ gh_err gh_edge_provision_dps_ex(const struct gh_edge_config *cfg, struct gh_edge
     id.auth = x509 ? GH_EDGE_AUTH_X509 : GH_EDGE_AUTH_SAS;
     if (!x509) memcpy(id.key, cfg->symmetric_key, sizeof id.key);
     memcpy(id.source, GH_EDGE_SOURCE_DPS, sizeof GH_EDGE_SOURCE_DPS);
-    id.provisioned_ms = wall_ms();
+    id.provisioned_ms = gh_edge_wall_ms();
     memcpy(id.registration_id, cfg->registration_id, sizeof id.registration_id);
     snprintf(id.id_scope, sizeof id.id_scope, "%s", cfg->id_scope);
     memcpy(id.endpoint, cfg->global_endpoint, sizeof id.endpoint);

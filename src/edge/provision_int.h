@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "common/buf.h"
 #include "common/error.h"
@@ -34,5 +35,11 @@ bool gh_edge_device_id_valid(const char *s);
 GH_NODISCARD gh_err gh_edge_provision_dps_ex(const struct gh_edge_config *cfg,
                                              struct gh_edge_identity *out, char *err, size_t errlen,
                                              bool *unreachable);
+
+/* printf into err (NULL or errlen 0: nothing). */
+void gh_edge_say(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* The wall clock, ms since the epoch. */
+int64_t gh_edge_wall_ms(void);
 
 #endif

@@ -307,24 +307,6 @@ void handle_publish(struct gh_hub_session *s, const struct gh_mqtt_publish *p)
     if (p->qos == 1 && !s->closing) (void)send_ack(s, GH_MQTT_PUBACK, p->packet_id);
 }
 
-static uint32_t feature_bit(enum gh_iothub_filter_kind k)
-{
-    switch (k) {
-    case GH_IOTHUB_FILTER_C2D:
-        return GH_SESSION_C2D;
-    case GH_IOTHUB_FILTER_TWIN_RESPONSES:
-        return GH_SESSION_TWIN_RESPONSE;
-    case GH_IOTHUB_FILTER_TWIN_DESIRED:
-        return GH_SESSION_TWIN_DESIRED;
-    case GH_IOTHUB_FILTER_METHODS:
-        return GH_SESSION_METHODS;
-    case GH_IOTHUB_FILTER_MODULE_INPUTS:
-        return GH_SESSION_INPUTS;
-    default:
-        return 0;
-    }
-}
-
 static void save_session(struct gh_hub_session *s)
 {
     if (s->clean_session) return;
@@ -343,7 +325,7 @@ void handle_subscribe(struct gh_hub_session *s, const struct gh_mqtt_subscribe *
     for (size_t i = 0; i < sub->count; i++) {
         struct gh_iothub_filter f;
         enum gh_iothub_filter_kind k = gh_iothub_filter_classify(sub->subs[i].filter, &id, &f);
-        uint32_t bit = feature_bit(k);
+        uint32_t bit = gh_session_feature_bit(k);
         if (!bit) {
             /* Authorization table: a device subscribes only to its own
              * documented filters; anything else (another device's topics,
@@ -385,7 +367,7 @@ void handle_unsubscribe(struct gh_hub_session *s, const struct gh_mqtt_unsubscri
     struct gh_iothub_identity id = identity_of(s);
     for (size_t i = 0; i < u->count; i++) {
         struct gh_iothub_filter f;
-        uint32_t bit = feature_bit(gh_iothub_filter_classify(u->filters[i], &id, &f));
+        uint32_t bit = gh_session_feature_bit(gh_iothub_filter_classify(u->filters[i], &id, &f));
         s->subs.subscribed &= ~bit;
         s->subs.qos1 &= ~bit;
     }

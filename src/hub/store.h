@@ -86,6 +86,7 @@
 #include "hub/ca.h"
 #include "hub/identity.h"
 #include "hub/twin.h"
+#include "iothub/topic.h"
 
 #define GH_STORE_SCHEMA_VERSION 1
 #define GH_STORE_DB_NAME "hub.db"
@@ -211,6 +212,9 @@ GH_NODISCARD gh_err gh_store_reset_connections(struct gh_store *s, uint64_t *n);
 #define GH_SESSION_METHODS 0x08u       /* $iothub/methods/POST/# */
 #define GH_SESSION_INPUTS 0x10u        /* devices/{D}/modules/{M}/inputs/# */
 #define GH_SESSION_ALL 0x1fu
+
+/* The feature bit of a filter kind of iothub/topic.h (0: none). */
+uint32_t gh_session_feature_bit(enum gh_iothub_filter_kind k);
 
 /* subscribed: features subscribed; qos1: of those, the ones granted QoS 1
  * (the others QoS 0). */

@@ -119,3 +119,21 @@ gh_err gh_store_reset_connections(struct gh_store *s, uint64_t *n)
     if (rc == GH_OK && n != NULL) *n = (uint64_t)sqlite3_changes64(s->db.h);
     return rc;
 }
+
+uint32_t gh_session_feature_bit(enum gh_iothub_filter_kind k)
+{
+    switch (k) {
+    case GH_IOTHUB_FILTER_C2D:
+        return GH_SESSION_C2D;
+    case GH_IOTHUB_FILTER_TWIN_RESPONSES:
+        return GH_SESSION_TWIN_RESPONSE;
+    case GH_IOTHUB_FILTER_TWIN_DESIRED:
+        return GH_SESSION_TWIN_DESIRED;
+    case GH_IOTHUB_FILTER_METHODS:
+        return GH_SESSION_METHODS;
+    case GH_IOTHUB_FILTER_MODULE_INPUTS:
+        return GH_SESSION_INPUTS;
+    default:
+        return 0;
+    }
+}

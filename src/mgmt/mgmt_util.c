@@ -182,22 +182,6 @@ gh_err gh_mgmt_target(char *out, size_t cap, const char *const *segs, size_t nse
 
 /* ---- files and JSON arguments -------------------------------------------------- */
 
-static gh_err errno_err(int e)
-{
-    switch (e) {
-    case ENOENT:
-    case ENOTDIR:
-        return GH_ERR_NOENT;
-    case EACCES:
-    case EPERM:
-        return GH_ERR_PERM;
-    case ENOMEM:
-        return GH_ERR_NOMEM;
-    default:
-        return GH_ERR_IO;
-    }
-}
-
 gh_err gh_mgmt_file_read(const char *path, size_t max, uint8_t **data, size_t *len, char *msg,
                          size_t cap)
 {
@@ -205,7 +189,7 @@ gh_err gh_mgmt_file_read(const char *path, size_t max, uint8_t **data, size_t *l
     int fd = stdin_ ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         int e = errno;
-        return say(msg, cap, errno_err(e), "cannot open %s: %s", path, strerror(e));
+        return say(msg, cap, gh_err_from_errno(e), "cannot open %s: %s", path, strerror(e));
     }
     gh_err rc = GH_OK;
     uint8_t *buf = NULL;
@@ -226,7 +210,7 @@ gh_err gh_mgmt_file_read(const char *path, size_t max, uint8_t **data, size_t *l
         if (r < 0 && errno == EINTR) continue;
         if (r < 0) {
             int e = errno;
-            rc = say(msg, cap, errno_err(e), "cannot read %s: %s", path, strerror(e));
+            rc = say(msg, cap, gh_err_from_errno(e), "cannot read %s: %s", path, strerror(e));
             goto out;
         }
         if (r == 0) break;

@@ -42,26 +42,6 @@ void gh_pki_secret_cleanup(struct gh_pki_secret *s)
 
 /* ---- reading ------------------------------------------------------------- */
 
-static gh_err errno_err(int e)
-{
-    switch (e) {
-    case ENOENT:
-    case ENOTDIR:
-        return GH_ERR_NOENT;
-    case EACCES:
-    case EPERM:
-    case EROFS:
-        return GH_ERR_PERM;
-    case ENOSPC:
-    case EDQUOT:
-        return GH_ERR_NOSPACE;
-    case EEXIST:
-        return GH_ERR_EXISTS;
-    default:
-        return GH_ERR_IO;
-    }
-}
-
 gh_err gh_pki_file_read(const char *path, size_t max, uint8_t **data, size_t *len,
                         struct gh_pki_diag *diag)
 {
@@ -70,7 +50,7 @@ gh_err gh_pki_file_read(const char *path, size_t max, uint8_t **data, size_t *le
     size_t got = 0;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
-        rc = errno_err(errno);
+        rc = gh_err_from_errno(errno);
         gh_pki_diag_set(diag, "cannot open %s: %s", path, strerror(errno));
         return rc;
     }
@@ -107,7 +87,7 @@ gh_err gh_pki_file_read(const char *path, size_t max, uint8_t **data, size_t *le
         if (m < 0) {
             if (errno == EINTR) continue;
             gh_pki_diag_set(diag, "cannot read %s: %s", path, strerror(errno));
-            rc = errno_err(errno);
+            rc = gh_err_from_errno(errno);
             goto out;
         }
         got += (size_t)m;
@@ -215,7 +195,7 @@ gh_err gh_pki_outputs_check(const struct gh_pki_output *outs, size_t n, struct g
             }
         } else if (errno != ENOENT) {
             gh_pki_diag_set(diag, "cannot check %s: %s", outs[i].path, strerror(errno));
-            return errno_err(errno);
+            return gh_err_from_errno(errno);
         }
     }
     return GH_OK;
@@ -255,7 +235,7 @@ static gh_err make_dirs(char *dir, mode_t mode, struct gh_pki_diag *diag)
     }
     if (mkdir(dir, mode) != 0 && errno != EEXIST) {
         gh_pki_diag_set(diag, "cannot create directory %s: %s", dir, strerror(errno));
-        return errno_err(errno);
+        return gh_err_from_errno(errno);
     }
     return GH_OK;
 }
@@ -267,7 +247,7 @@ static gh_err write_all(int fd, const void *data, size_t len)
         ssize_t m = write(fd, p, len);
         if (m < 0) {
             if (errno == EINTR) continue;
-            return errno_err(errno);
+            return gh_err_from_errno(errno);
         }
         p += m;
         len -= (size_t)m;
@@ -278,8 +258,8 @@ static gh_err write_all(int fd, const void *data, size_t len)
 static gh_err fsync_dir(const char *dir)
 {
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) return errno_err(errno);
-    gh_err rc = fsync(fd) == 0 ? GH_OK : errno_err(errno);
+    if (fd < 0) return gh_err_from_errno(errno);
+    gh_err rc = fsync(fd) == 0 ? GH_OK : gh_err_from_errno(errno);
     close(fd);
     return rc;
 }
@@ -302,14 +282,14 @@ static gh_err write_temp(const struct gh_pki_output *o, struct pending *p, struc
     int fd = mkstemp(p->tmp); /* O_CREAT|O_EXCL, mode 0600 */
     if (fd < 0) {
         gh_pki_diag_set(diag, "cannot create a file in %s: %s", p->dir, strerror(errno));
-        return errno_err(errno);
+        return gh_err_from_errno(errno);
     }
     p->have_tmp = true;
     gh_err rc = GH_OK;
-    if (!o->secret && fchmod(fd, 0644) != 0) rc = errno_err(errno);
+    if (!o->secret && fchmod(fd, 0644) != 0) rc = gh_err_from_errno(errno);
     if (rc == GH_OK) rc = write_all(fd, o->data, o->len);
-    if (rc == GH_OK && fsync(fd) != 0) rc = errno_err(errno);
-    if (close(fd) != 0 && rc == GH_OK) rc = errno_err(errno);
+    if (rc == GH_OK && fsync(fd) != 0) rc = gh_err_from_errno(errno);
+    if (close(fd) != 0 && rc == GH_OK) rc = gh_err_from_errno(errno);
     if (rc != GH_OK) gh_pki_diag_set(diag, "cannot write %s: %s", p->tmp, strerror(errno));
     return rc;
 }
@@ -331,7 +311,7 @@ static gh_err publish_new(const struct gh_pki_output *o, struct pending *p,
     }
     if (e != EPERM && e != EOPNOTSUPP && e != ENOSYS && e != EXDEV) {
         gh_pki_diag_set(diag, "cannot create %s: %s", o->path, strerror(e));
-        return errno_err(e);
+        return gh_err_from_errno(e);
     }
     /* File systems without hard links: check, then rename (small race). */
     struct stat st;
@@ -341,7 +321,7 @@ static gh_err publish_new(const struct gh_pki_output *o, struct pending *p,
     }
     if (rename(p->tmp, o->path) != 0) {
         gh_pki_diag_set(diag, "cannot create %s: %s", o->path, strerror(errno));
-        return errno_err(errno);
+        return gh_err_from_errno(errno);
     }
     p->have_tmp = false;
     p->published = true;
@@ -362,7 +342,7 @@ gh_err gh_pki_outputs_write(const struct gh_pki_output *outs, size_t n, struct g
         if (!outs[i].replace) continue;
         if (rename(pend[i].tmp, outs[i].path) != 0) {
             gh_pki_diag_set(diag, "cannot replace %s: %s", outs[i].path, strerror(errno));
-            rc = errno_err(errno);
+            rc = gh_err_from_errno(errno);
         } else {
             pend[i].have_tmp = false;
         }
