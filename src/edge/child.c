@@ -108,6 +108,32 @@ static bool cache_fresh(struct gh_edge *e)
     return last > 0 && gh_edge_now_ms() - last <= e->cfg->cache_max_age * 1000;
 }
 
+static void on_read(struct gh_conn *c, void *user);
+
+/* Hold a CONNECT of an identity the cache does not know while the link is
+ * up: the gateway syncs and decides once the hub has answered (6.3: an
+ * unknown identity is refreshed from the hub, then decided). The raw packet
+ * is kept (at most limits.max_connect_size bytes). */
+static bool hold_connect(struct gh_edge_child *ch)
+{
+    struct gh_edge *e = ch->edge;
+    if (!e->link_up || e->stopping || !ch->raw.ptr || ch->held) return false;
+    /* A sync already running may have started before the identity was
+     * added: wait for the next one (sync_now queues it). */
+    uint64_t gen = e->sync_gen + (e->sync_running ? 1 : 0);
+    gh_edge_sync_now(e);
+    if (!e->sync_running) return false; /* could not start one */
+    ch->held = malloc(ch->raw.len);
+    if (!ch->held) return false;
+    memcpy(ch->held, ch->raw.ptr, ch->raw.len);
+    ch->held_len = ch->raw.len;
+    ch->held_gen = gen;
+    e->nheld++;
+    gh_log_debug("edge.connect.held", "identity=%s reason=\"unknown: syncing with the hub\"",
+                 ch->device_id);
+    return true;
+}
+
 static void handle_connect(struct gh_edge_child *ch, const struct gh_mqtt_connect *c)
 {
     struct gh_edge *e = ch->edge;
@@ -142,8 +168,8 @@ static void handle_connect(struct gh_edge_child *ch, const struct gh_mqtt_connec
     struct gh_identity id;
     gh_err rc = gh_edge_cache_get(e->cache, ch->device_id, &id);
     if (rc == GH_ERR_NOT_FOUND) {
-        /* Maybe added in the hub since the last sync: sync now, so a retry
-         * succeeds once the hub has answered. */
+        /* Maybe added in the hub since the last sync. */
+        if (hold_connect(ch)) return;
         gh_edge_sync_now(e);
         refuse(ch, 5, "unknown identity (not a child of this gateway at the last sync)", who);
         return;
@@ -485,7 +511,9 @@ static void on_read(struct gh_conn *c, void *user)
             return;
         }
         ch->edge->stats.bytes_in += fr.total_len;
+        ch->raw = (struct gh_slice){in.ptr, fr.total_len};
         handle_packet(ch, &p);
+        ch->raw = GH_SLICE_EMPTY;
         ch->fed = 0;
         if (gh_conn_consume(c, fr.total_len) != GH_OK) {
             gh_edge_child_close(ch, "internal input state");
@@ -508,6 +536,10 @@ static void on_close(struct gh_conn *c, gh_err reason, void *user)
         gh_log_info("edge.disconnect", "device=%s reason=%s", ch->device_id, gh_err_str(reason));
     }
     gh_edge_queue_forget(e, ch);
+    if (ch->held) {
+        free(ch->held);
+        e->nheld--;
+    }
     if (ch->prev)
         ch->prev->next = ch->next;
     else
@@ -580,5 +612,25 @@ void gh_edge_children_close_all(struct gh_edge *e)
             ch->closing = true;
             gh_conn_abort(ch->conn);
         }
+    }
+}
+
+void gh_edge_children_sync_done(struct gh_edge *e, uint64_t gen, bool all)
+{
+    if (e->nheld == 0) return;
+    for (struct gh_edge_child *ch = e->children; ch; ch = ch->next) {
+        if (!ch->held || (!all && ch->held_gen > gen)) continue;
+        uint8_t *raw = ch->held;
+        size_t len = ch->held_len;
+        ch->held = NULL;
+        e->nheld--;
+        struct gh_mqtt_packet p;
+        if (!ch->closing && gh_mqtt_decode(&ch->ctx, (struct gh_slice){raw, len}, &p) == GH_OK &&
+            p.type == GH_MQTT_CONNECT) {
+            handle_connect(ch, &p.u.connect); /* the cache is fresh: decides now */
+            /* Input that came after the CONNECT waited behind it. */
+            if (ch->authenticated && !ch->closing) on_read(ch->conn, ch);
+        }
+        free(raw);
     }
 }

@@ -61,6 +61,10 @@ struct gh_edge_child {
     uint32_t qos1;
     char *filters[EDGE_FEATURES]; /* as the child wrote them (replayed upstream) */
     uint16_t next_pid;
+    struct gh_slice raw; /* the packet being handled (valid during on_read only) */
+    uint8_t *held;       /* a CONNECT waiting for the identity sync, or NULL */
+    size_t held_len;
+    uint64_t held_gen;   /* the sync (e->sync_gen) that decides it */
     struct {
         bool used;
         uint16_t child_pid, up_pid;
@@ -128,6 +132,7 @@ struct gh_edge {
     /* sync */
     struct gh_http_client *http;
     bool sync_running, sync_again;
+    uint64_t sync_gen; /* syncs started so far */
     int64_t sync_next_ms;
     json_t *sync_devices; /* pages collected so far */
     char sync_error[256];
@@ -136,6 +141,7 @@ struct gh_edge {
     /* children */
     struct gh_edge_child *children;
     size_t nchildren, nauthenticated;
+    size_t nheld; /* children whose CONNECT waits for a sync */
     struct gh_edge_child *buckets[EDGE_BUCKETS];
     /* message path (msgpath.c) */
     struct gh_edge_config *cfg_owned; /* the running config (replaced on SIGHUP) */
@@ -169,6 +175,9 @@ void gh_edge_child_from_hub(struct gh_edge_child *ch, const struct gh_mqtt_publi
                             struct gh_slice topic);
 /* The hub acknowledged (or the link lost) a message of this child. */
 void gh_edge_child_acked(struct gh_edge_child *ch, uint16_t child_pid);
+/* Sync number gen ended: decide the CONNECTs held for it (all of them
+ * when all is set: the sync failed and will not be retried at once). */
+void gh_edge_children_sync_done(struct gh_edge *e, uint64_t gen, bool all);
 
 /* link.c: the multiplexed connection to the hub. */
 GH_NODISCARD gh_err gh_edge_link_start(struct gh_edge *e, char *err, size_t errlen);

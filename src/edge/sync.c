@@ -38,6 +38,7 @@ __attribute__((format(printf, 2, 3))) static void sync_failed(struct gh_edge *e,
     int64_t retry = e->cfg->cache_sync_interval * 1000;
     if (retry > SYNC_RETRY_MS) retry = SYNC_RETRY_MS;
     e->sync_next_ms = gh_edge_now_ms() + retry;
+    gh_edge_children_sync_done(e, e->sync_gen, true); /* held CONNECTs: on the old cache */
 }
 
 static gh_err request_page(struct gh_edge *e, const char *continuation);
@@ -91,6 +92,7 @@ static void apply(struct gh_edge *e)
     e->sync_next_ms = gh_edge_now_ms() + e->cfg->cache_sync_interval * 1000;
     gh_log_info("edge.sync", "children=%zu scope=%s", n, e->scope);
     enforce(e);
+    gh_edge_children_sync_done(e, e->sync_gen, false);
     if (e->sync_again) {
         e->sync_again = false;
         gh_edge_sync_now(e);
@@ -200,6 +202,7 @@ void gh_edge_sync_now(struct gh_edge *e)
     e->sync_devices = json_array();
     if (!e->sync_devices) return;
     e->sync_running = true;
+    e->sync_gen++;
     gh_err rc = request_page(e, NULL);
     if (rc != GH_OK) sync_failed(e, "starting the request: %s", gh_err_str(rc));
 }

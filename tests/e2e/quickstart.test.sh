@@ -2,7 +2,7 @@
 # The README's main job: scripts/quickstart runs by itself and says every step passed.
 source "$(dirname "$0")/lib/lib.sh"
 echo "quickstart: the README's main job"
-out=$(cd "$ROOT" && GH_GATEHOUSE="$GH" GH_QUICKSTART_ADDR=127.0.0.31 timeout 240 ./scripts/quickstart --dir "$WORK/qs" 2>&1) || {
+out=$(cd "$ROOT" && GH_GATEHOUSE="$GH" GH_QUICKSTART_ADDR=127.0.0.31 GH_QUICKSTART_GW_ADDR=127.0.0.33 timeout 300 ./scripts/quickstart --dir "$WORK/qs" 2>&1) || {
   echo "$out" | tail -30
   die "scripts/quickstart failed"
 }
