@@ -290,3 +290,38 @@ edge_queue_dir() {
 ctl_edge_kill9() { edge_kill9; }
 ctl_edge_wait_metric() { edge_wait_metric "$@"; }
 ctl_edge_wait_log() { edge_wait_log "$@"; }
+
+# ---- X.509 gateway (edge_x509) ------------------------------------------------
+#
+#   edge_config_dps_x509 REG_ID CERT KEY  config.toml with source = "dps" and
+#                               [provisioning.attestation] method = "x509"
+#                               (CERT: chain PEM, leaf first; KEY: its key)
+#   edge_run_fg LOG [SECONDS]   run `gatehouse edge run --home` in the
+#                               foreground, bounded (default 90 s); prints
+#                               its exit status (124: it was still running)
+
+edge_config_dps_x509() {
+  {
+    edge_config_common
+    cat <<EOF2
+
+[provisioning]
+source = "dps"
+global_endpoint = "https://${GH_DPS_HOST:-dps.gatehouse.test}/"
+id_scope = "${GH_DPS_ID_SCOPE:-0ne00000001}"
+
+[provisioning.attestation]
+method = "x509"
+registration_id = "$1"
+identity_cert = "file://$2"
+identity_pk = "file://$3"
+EOF2
+  } >"$EDGE_CONFIG"
+  edge_apply
+}
+
+edge_run_fg() {
+  local log=$1 secs=${2:-90} rc=0
+  timeout -k 5 "$secs" "$GH" edge run --home "$EDGE_HOME" >"$log" 2>&1 </dev/null || rc=$?
+  echo "$rc"
+}
