@@ -64,7 +64,7 @@ struct gh_edge_child {
     struct gh_slice raw; /* the packet being handled (valid during on_read only) */
     uint8_t *held;       /* a CONNECT waiting for the identity sync, or NULL */
     size_t held_len;
-    uint64_t held_gen;   /* the sync (e->sync_gen) that decides it */
+    uint64_t held_gen; /* the sync (e->sync_gen) that decides it */
     struct {
         bool used;
         uint16_t child_pid, up_pid;
@@ -88,17 +88,17 @@ struct gh_edge_file {
 
 struct gh_edge_stats {
     uint64_t children_accepted;
-    uint64_t auth_failures[6]; /* by CONNACK code 1..5 (index 0 unused) */
-    uint64_t auth_offline;     /* accepted while the link was down */
-    uint64_t msgs_in;          /* telemetry accepted from children */
-    uint64_t msgs_out;         /* acknowledged by the hub */
-    uint64_t msgs_dropped;     /* QoS 0 refused while the store was full */
-    uint64_t msgs_unrouted;    /* matched no route */
-    uint64_t msgs_refused;     /* QoS 1 refused: store full or failing */
-    uint64_t msgs_duplicate_sends; /* resent after a link drop (at-least-once) */
-    uint64_t local_published;  /* LocalTopic deliveries */
-    uint64_t file_lines;       /* AppendFile lines */
-    uint64_t brokered_unserved; /* BrokeredEndpoint sinks (modules are not hosted) */
+    uint64_t auth_failures[6];                 /* by CONNACK code 1..5 (index 0 unused) */
+    uint64_t auth_offline;                     /* accepted while the link was down */
+    uint64_t msgs_in;                          /* telemetry accepted from children */
+    uint64_t msgs_out;                         /* acknowledged by the hub */
+    uint64_t msgs_dropped;                     /* QoS 0 refused while the store was full */
+    uint64_t msgs_unrouted;                    /* matched no route */
+    uint64_t msgs_refused;                     /* QoS 1 refused: store full or failing */
+    uint64_t msgs_duplicate_sends;             /* resent after a link drop (at-least-once) */
+    uint64_t local_published;                  /* LocalTopic deliveries */
+    uint64_t file_lines;                       /* AppendFile lines */
+    uint64_t brokered_unserved;                /* BrokeredEndpoint sinks (modules are not hosted) */
     uint64_t route_in[GH_EDGE_ROUTES_MAX + 1]; /* per route (index), + default */
     uint64_t route_out[GH_EDGE_ROUTES_MAX + 1];
     uint64_t bytes_in;
@@ -149,9 +149,10 @@ struct gh_edge {
     struct gh_route_table *routes;
     struct event *commit_ev;
     bool commit_scheduled;
+    gh_err commit_error; /* a commit inside the batch failed: no PUBACK for it */
     struct gh_edge_pending *pending;
     size_t npending, pending_cap;
-    uint8_t *scratch; /* one queue payload */
+    uint8_t *scratch;          /* one queue payload */
     struct gh_edge_view *view; /* the routing view of the current message */
     size_t scratch_cap;
     struct gh_edge_file files[EDGE_FILES_MAX];

@@ -157,6 +157,8 @@ static gh_err ensure_scratch(struct gh_edge *e, size_t need)
     return GH_OK;
 }
 
+static void schedule_commit(struct gh_edge *e);
+
 static gh_err to_queue(struct gh_edge *e, const struct gh_edge_child *ch,
                        const struct gh_route_match *mt, struct gh_slice bag, struct gh_slice body)
 {
@@ -178,8 +180,14 @@ static gh_err to_queue(struct gh_edge *e, const struct gh_edge_child *ch,
     uint64_t ttl_ms = mt->ttl_secs > 0 ? (uint64_t)mt->ttl_secs * 1000 : 0;
     gh_err rc = gh_queue_append(e->queue, cls, ttl_ms, gh_writer_slice(&w), NULL);
     if (rc == GH_ERR_NOBUFS) {
-        /* The batch is full: make it durable now, then append. */
-        GH_GUARD(gh_queue_commit(e->queue));
+        /* The batch is full: make it durable now, then append. A failure
+         * here concerns every message waiting for the commit. */
+        rc = gh_queue_commit(e->queue);
+        if (rc != GH_OK) {
+            e->commit_error = rc;
+            schedule_commit(e);
+            return rc;
+        }
         rc = gh_queue_append(e->queue, cls, ttl_ms, gh_writer_slice(&w), NULL);
     }
     return rc;
@@ -310,6 +318,11 @@ static void on_commit(evutil_socket_t fd, short what, void *arg)
     struct gh_edge *e = arg;
     e->commit_scheduled = false;
     gh_err rc = gh_queue_commit(e->queue);
+    if (e->commit_error != GH_OK) {
+        /* An earlier commit of this batch failed: what it held is gone. */
+        rc = e->commit_error;
+        e->commit_error = GH_OK;
+    }
     for (size_t i = 0; i < e->nfiles; i++) {
         if (!e->files[i].dirty) continue;
         e->files[i].dirty = false;
