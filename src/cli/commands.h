@@ -7,9 +7,11 @@
 #include "hub/hub_cli.h"
 #include "mgmt/mgmt.h"
 #include "pki/pki_cli.h"
+#include "sim/sim.h"
 #define GH_CLI_PKI gh_pki_cli_main
 #define GH_CLI_HUB gh_hub_cli_main
 #define GH_CLI_EDGE gh_edge_cli_main
+#define GH_CLI_SIM gh_sim_main
 #define GH_CLI_MGMT                                                                                \
     gh_mgmt_main /* device, ca, twin, method, c2d, telemetry, enrollment, registration */
 

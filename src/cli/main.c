@@ -25,7 +25,7 @@ static const struct command commands[] = {
     {"telemetry", "read telemetry from a hub", GH_CLI_MGMT},
     {"enrollment", "manage provisioning (DPS) enrollments", GH_CLI_MGMT},
     {"registration", "show and reset provisioning (DPS) registration states", GH_CLI_MGMT},
-    {"sim", "simulate a fleet of devices", NULL},
+    {"sim", "simulate a fleet of devices", GH_CLI_SIM},
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
