@@ -379,10 +379,8 @@ static void handle_unsubscribe(struct gh_edge_child *ch, const struct gh_mqtt_un
         struct gh_iothub_filter f;
         uint32_t bit = gh_session_feature_bit(gh_iothub_filter_classify(u->filters[i], &id, &f));
         if (!bit || !(ch->subscribed & bit)) continue;
-        gh_edge_link_unsubscribe(ch->edge, ch, bit);
         ch->subscribed &= ~bit;
-        free(ch->filters[bit_index(bit)]);
-        ch->filters[bit_index(bit)] = NULL;
+        gh_edge_link_unsubscribe(ch->edge, ch, bit);
     }
     (void)send_ack(ch, GH_MQTT_UNSUBACK, u->packet_id);
 }
@@ -475,7 +473,8 @@ static void handle_packet(struct gh_edge_child *ch, const struct gh_mqtt_packet 
 static void on_read(struct gh_conn *c, void *user)
 {
     struct gh_edge_child *ch = user;
-    while (!ch->closing) {
+    /* in_subq: its subscriptions wait for room on the link (link.c). */
+    while (!ch->closing && !ch->in_subq) {
         size_t avail = gh_conn_input_len(c);
         if (avail <= ch->fed) return;
         struct gh_slice in;
@@ -536,6 +535,7 @@ static void on_close(struct gh_conn *c, gh_err reason, void *user)
         gh_log_info("edge.disconnect", "device=%s reason=%s", ch->device_id, gh_err_str(reason));
     }
     gh_edge_queue_forget(e, ch);
+    gh_edge_link_forget(e, ch);
     if (ch->held) {
         free(ch->held);
         e->nheld--;

@@ -150,6 +150,9 @@ static void metrics(struct gh_edge *e, struct gh_http_request *req)
       e->link_up ? 1 : 0);
     M("gatehouse_edge_upstream_connects_total", "counter", "Successful connects to the hub.",
       " %llu", (unsigned long long)s->link_connects);
+    M("gatehouse_edge_upstream_subscriptions_refused_total", "counter",
+      "Child subscriptions the hub refused (the child holds a SUBACK the gateway granted).",
+      " %llu", (unsigned long long)s->link_sub_refused);
     M("gatehouse_edge_server_cert_days_left", "gauge",
       "Days until the downstream server certificate expires.", " %lld",
       (long long)days_left(e->cert_not_after_s));

@@ -59,7 +59,16 @@ struct gh_edge_child {
     int64_t expires_ms;
     uint32_t subscribed; /* GH_SESSION_* */
     uint32_t qos1;
-    char *filters[EDGE_FEATURES]; /* as the child wrote them (replayed upstream) */
+    /* As the child last wrote them, replayed upstream; kept after an
+     * UNSUBSCRIBE (the bit in subscribed says whether it holds) so a queued
+     * upstream unsubscribe still has its spelling. */
+    char *filters[EDGE_FEATURES];
+    /* Upstream (un)subscriptions not yet handed to the link because it had
+     * GH_MQTTC_PENDING_SUBS_MAX requests awaiting their ack: a bit is in at
+     * most one mask (the latest intent); the child waits in e->subq. */
+    uint32_t up_sub, up_unsub;
+    bool in_subq;
+    struct gh_edge_child *subq_next;
     uint16_t next_pid;
     struct gh_slice raw; /* the packet being handled (valid during on_read only) */
     uint8_t *held;       /* a CONNECT waiting for the identity sync, or NULL */
@@ -107,6 +116,7 @@ struct gh_edge_stats {
     uint64_t twin_relayed;
     uint64_t syncs_ok, syncs_failed;
     uint64_t link_connects;
+    uint64_t link_sub_refused; /* child subscriptions the hub's SUBACK refused */
 };
 
 struct gh_edge {
@@ -128,6 +138,7 @@ struct gh_edge {
     struct gh_mqttc *link;
     bool link_up;
     int64_t link_since_ms;
+    struct gh_edge_child *subq_head, *subq_tail; /* children with up_sub/up_unsub */
     char link_error[256];
     /* sync */
     struct gh_http_client *http;
@@ -188,6 +199,8 @@ void gh_edge_link_attach(struct gh_edge *e, struct gh_edge_child *ch);
 void gh_edge_link_detach(struct gh_edge *e, struct gh_edge_child *ch);
 void gh_edge_link_subscribe(struct gh_edge *e, struct gh_edge_child *ch, uint32_t bit);
 void gh_edge_link_unsubscribe(struct gh_edge *e, struct gh_edge_child *ch, uint32_t bit);
+/* Forget a closing child's queued upstream (un)subscriptions. */
+void gh_edge_link_forget(struct gh_edge *e, struct gh_edge_child *ch);
 /* A QoS 0 frame for the child (twin request, method response): GH_ERR_CLOSED
  * when the link is down. */
 GH_NODISCARD gh_err gh_edge_link_frame(struct gh_edge *e, struct gh_edge_child *ch,

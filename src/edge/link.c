@@ -43,9 +43,9 @@ static void control(struct gh_edge *e, const struct gh_edge_child *ch, const cha
                     gh_err_str(rc));
 }
 
-static void subscribe_bits(struct gh_edge *e, struct gh_edge_child *ch, uint32_t bits, bool sub)
+/* One SUBSCRIBE (sub) or UNSUBSCRIBE of the child's filters for bits. */
+static gh_err send_bits(struct gh_edge *e, struct gh_edge_child *ch, uint32_t bits, bool sub)
 {
-    if (!e->link_up) return;
     char topics[EDGE_FEATURES][TOPIC_MAX];
     const char *filters[EDGE_FEATURES];
     uint8_t qos[EDGE_FEATURES];
@@ -59,11 +59,94 @@ static void subscribe_bits(struct gh_edge *e, struct gh_edge_child *ch, uint32_t
         qos[n] = (ch->qos1 & (1u << k)) ? 1 : 0;
         n++;
     }
-    if (n == 0) return;
-    gh_err rc = sub ? gh_mqttc_subscribe(e->link, filters, qos, n, COOKIE_CONTROL)
-                    : gh_mqttc_unsubscribe(e->link, filters, n, COOKIE_CONTROL);
-    if (rc != GH_OK)
-        gh_log_warn("edge.link.subscribe", "device=%s err=%s", ch->device_id, gh_err_str(rc));
+    if (n == 0) return GH_OK;
+    return sub ? gh_mqttc_subscribe(e->link, filters, qos, n, COOKIE_CONTROL)
+               : gh_mqttc_unsubscribe(e->link, filters, n, COOKIE_CONTROL);
+}
+
+/* Hand the queued (un)subscriptions to the link, oldest child first, until
+ * it has no room (GH_MQTTC_PENDING_SUBS_MAX requests awaiting their ack, or
+ * output back-pressure): on_suback, on_unsuback and on_window call again. */
+static void subq_flush(struct gh_edge *e)
+{
+    while (e->link_up && e->subq_head) {
+        struct gh_edge_child *ch = e->subq_head;
+        for (int sub = 0; sub <= 1; sub++) {
+            uint32_t *bits = sub ? &ch->up_sub : &ch->up_unsub;
+            if (!*bits) continue;
+            gh_err rc = send_bits(e, ch, *bits, sub);
+            if (rc == GH_ERR_TOO_MANY || rc == GH_ERR_NOBUFS) return;
+            if (rc != GH_OK)
+                gh_log_warn("edge.link.subscribe", "device=%s op=%s err=%s", ch->device_id,
+                            sub ? "subscribe" : "unsubscribe", gh_err_str(rc));
+            *bits = 0;
+        }
+        e->subq_head = ch->subq_next;
+        if (!e->subq_head) e->subq_tail = NULL;
+        ch->subq_next = NULL;
+        ch->in_subq = false;
+        gh_conn_resume_read(ch->conn);
+    }
+}
+
+/* Record the child's latest intent for bits and hand it to the link in
+ * order. While the link is down nothing is recorded: on_connected attaches
+ * every child again with all its subscriptions. A child waiting in the
+ * queue is not read from: the hub handles the link's packets in order, so
+ * a twin request must not overtake the subscription to its response. */
+static void request_bits(struct gh_edge *e, struct gh_edge_child *ch, uint32_t bits, bool sub)
+{
+    if (!e->link_up || !bits) return;
+    if (sub) {
+        ch->up_unsub &= ~bits;
+        ch->up_sub |= bits;
+    } else {
+        ch->up_sub &= ~bits;
+        ch->up_unsub |= bits;
+    }
+    if (!ch->in_subq) {
+        ch->in_subq = true;
+        gh_conn_pause_read(ch->conn);
+        ch->subq_next = NULL;
+        if (e->subq_tail)
+            e->subq_tail->subq_next = ch;
+        else
+            e->subq_head = ch;
+        e->subq_tail = ch;
+    }
+    subq_flush(e);
+}
+
+/* Empty the queue (the link went down: on_connected replays everything). */
+static void subq_clear(struct gh_edge *e)
+{
+    while (e->subq_head) {
+        struct gh_edge_child *ch = e->subq_head;
+        e->subq_head = ch->subq_next;
+        ch->subq_next = NULL;
+        ch->in_subq = false;
+        ch->up_sub = ch->up_unsub = 0;
+        gh_conn_resume_read(ch->conn);
+    }
+    e->subq_tail = NULL;
+}
+
+void gh_edge_link_forget(struct gh_edge *e, struct gh_edge_child *ch)
+{
+    if (!ch->in_subq) return;
+    struct gh_edge_child *prev = NULL;
+    for (struct gh_edge_child *it = e->subq_head; it; prev = it, it = it->subq_next) {
+        if (it != ch) continue;
+        if (prev)
+            prev->subq_next = ch->subq_next;
+        else
+            e->subq_head = ch->subq_next;
+        if (e->subq_tail == ch) e->subq_tail = prev;
+        break;
+    }
+    ch->subq_next = NULL;
+    ch->in_subq = false;
+    ch->up_sub = ch->up_unsub = 0;
 }
 
 void gh_edge_link_attach(struct gh_edge *e, struct gh_edge_child *ch)
@@ -78,7 +161,7 @@ void gh_edge_link_attach(struct gh_edge *e, struct gh_edge_child *ch)
         body[json_dumpb(j, NULL, 0, JSON_COMPACT)] = '\0';
     json_decref(j);
     control(e, ch, "$attach", body);
-    subscribe_bits(e, ch, ch->subscribed, true);
+    request_bits(e, ch, ch->subscribed, true);
 }
 
 void gh_edge_link_detach(struct gh_edge *e, struct gh_edge_child *ch)
@@ -88,12 +171,12 @@ void gh_edge_link_detach(struct gh_edge *e, struct gh_edge_child *ch)
 
 void gh_edge_link_subscribe(struct gh_edge *e, struct gh_edge_child *ch, uint32_t bit)
 {
-    subscribe_bits(e, ch, bit, true);
+    request_bits(e, ch, bit, true);
 }
 
 void gh_edge_link_unsubscribe(struct gh_edge *e, struct gh_edge_child *ch, uint32_t bit)
 {
-    subscribe_bits(e, ch, bit, false);
+    request_bits(e, ch, bit, false);
 }
 
 gh_err gh_edge_link_frame(struct gh_edge *e, struct gh_edge_child *ch, struct gh_slice topic,
@@ -135,6 +218,7 @@ static void on_disconnected(void *user, gh_err why, int connack, const char *det
     struct gh_edge *e = user;
     bool was_up = e->link_up;
     e->link_up = false;
+    subq_clear(e);
     e->link_since_ms = gh_edge_now_ms();
     if (connack >= 0)
         snprintf(e->link_error, sizeof e->link_error, "hub refused the gateway (CONNACK %d): %s",
@@ -196,7 +280,27 @@ static void on_unacked(void *user, uint64_t cookie)
 
 static void on_window(void *user)
 {
+    subq_flush(user);
     gh_edge_pump(user);
+}
+
+static void on_suback(void *user, uint64_t cookie, const uint8_t *codes, size_t n)
+{
+    (void)cookie;
+    struct gh_edge *e = user;
+    if (!codes) return; /* the link dropped: on_connected subscribes again */
+    for (size_t i = 0; i < n; i++)
+        if (codes[i] == GH_MQTT_SUBACK_FAILURE) {
+            e->stats.link_sub_refused++;
+            gh_log_warn("edge.link.suback", "reason=\"the hub refused a child subscription\"");
+        }
+    subq_flush(e);
+}
+
+static void on_unsuback(void *user, uint64_t cookie, bool acked)
+{
+    (void)cookie;
+    if (acked) subq_flush(user);
 }
 
 static gh_err password(void *user, char *out, size_t cap, size_t *len, int64_t *expires)
@@ -221,6 +325,8 @@ static const struct gh_mqttc_callbacks link_cbs = {
     .on_acked = on_acked,
     .on_unacked = on_unacked,
     .on_window = on_window,
+    .on_suback = on_suback,
+    .on_unsuback = on_unsuback,
 };
 
 gh_err gh_edge_link_start(struct gh_edge *e, char *err, size_t errlen)
