@@ -1,6 +1,8 @@
 #include "common/error.h"
 
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 
 struct entry {
     gh_err code;
@@ -77,4 +79,15 @@ gh_err gh_err_from_errno(int e)
     default:
         return GH_ERR_IO;
     }
+}
+
+gh_err gh_err_say(char *msg, size_t cap, gh_err rc, const char *fmt, ...)
+{
+    if (msg != NULL && cap > 0) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(msg, cap, fmt, ap);
+        va_end(ap);
+    }
+    return rc;
 }

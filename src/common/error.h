@@ -131,6 +131,12 @@ int gh_err_exit_status(gh_err e);
  * else GH_ERR_IO. Thread-safe. */
 gh_err gh_err_from_errno(int e);
 
+/* Write a printf-style message into msg (cap bytes, truncated, always
+ * NUL-terminated; msg NULL or cap 0: nothing) and return rc, so a failing
+ * path reads `return gh_err_say(msg, cap, GH_ERR_ARG, "bad %s", x);`. */
+gh_err gh_err_say(char *msg, size_t cap, gh_err rc, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
 /* Guard macros: the only macros that hide control flow.
  * GH_GUARD(call)      return the error of call if it failed.
  * GH_ENSURE(cond, e)  return e if cond is false.

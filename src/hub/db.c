@@ -269,20 +269,6 @@ gh_err gh_db_dump(struct gh_db *db, const json_t *v, char **out, size_t *len)
 
 /* ---- open / close ------------------------------------------------------- */
 
-static gh_err open_fail(char *errbuf, size_t errlen, gh_err rc, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static gh_err open_fail(char *errbuf, size_t errlen, gh_err rc, const char *fmt, ...)
-{
-    if (errlen > 0) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(errbuf, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return rc;
-}
-
 static gh_err errno_err(int e)
 {
     return e == EACCES || e == EPERM || e == EROFS ? GH_ERR_PERM : GH_ERR_IO;
@@ -291,17 +277,17 @@ static gh_err errno_err(int e)
 static gh_err make_dir_and_file(const char *dir, const char *path, char *errbuf, size_t errlen)
 {
     if (mkdir(dir, 0700) != 0 && errno != EEXIST)
-        return open_fail(errbuf, errlen, errno_err(errno), "cannot create directory %s: %s", dir,
-                         strerror(errno));
+        return gh_err_say(errbuf, errlen, errno_err(errno), "cannot create directory %s: %s", dir,
+                          strerror(errno));
     struct stat sb;
     if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
-        return open_fail(errbuf, errlen, GH_ERR_IO, "%s is not a directory", dir);
+        return gh_err_say(errbuf, errlen, GH_ERR_IO, "%s is not a directory", dir);
     /* Create the database file ourselves so it is 0600 (SQLite gives the
      * -wal and -shm files the same permissions). */
     int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0)
-        return open_fail(errbuf, errlen, errno_err(errno), "cannot open %s: %s", path,
-                         strerror(errno));
+        return gh_err_say(errbuf, errlen, errno_err(errno), "cannot open %s: %s", path,
+                          strerror(errno));
     close(fd);
     return GH_OK;
 }
@@ -388,14 +374,14 @@ gh_err gh_db_open(struct gh_db *db, const struct gh_db_spec *spec, const char *d
     db->spec = spec;
     gh_db_set_clock(db, NULL, NULL);
     if (dir == NULL || dir[0] == '\0')
-        return open_fail(errbuf, errlen, GH_ERR_ARG, "no data directory given");
+        return gh_err_say(errbuf, errlen, GH_ERR_ARG, "no data directory given");
     int n = snprintf(path, sizeof path, "%s/%s", dir, spec->name);
     if (n < 0 || (size_t)n >= sizeof path)
-        return open_fail(errbuf, errlen, GH_ERR_ARG, "data directory path is too long");
+        return gh_err_say(errbuf, errlen, GH_ERR_ARG, "data directory path is too long");
     GH_GUARD(make_dir_and_file(dir, path, errbuf, errlen));
 
     db->stmt = calloc(spec->nstmt > 0 ? spec->nstmt : 1, sizeof *db->stmt);
-    if (db->stmt == NULL) return open_fail(errbuf, errlen, GH_ERR_NOMEM, "out of memory");
+    if (db->stmt == NULL) return gh_err_say(errbuf, errlen, GH_ERR_NOMEM, "out of memory");
     gh_err rc;
     int src = sqlite3_open_v2(path, &db->h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
     if (src != SQLITE_OK) {
@@ -405,7 +391,7 @@ gh_err gh_db_open(struct gh_db *db, const struct gh_db_spec *spec, const char *d
         rc = configure(db);
     }
     if (rc != GH_OK) {
-        open_fail(errbuf, errlen, rc, "%s", db->err);
+        gh_err_say(errbuf, errlen, rc, "%s", db->err);
         gh_db_close(db);
     }
     return rc;

@@ -15,18 +15,6 @@
 /* Longest message or correlation id (IoT Hub's limit). */
 #define ID_MAX 128
 
-static gh_err say(char *msg, size_t cap, gh_err rc, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static gh_err say(char *msg, size_t cap, gh_err rc, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, cap, fmt, ap);
-    va_end(ap);
-    return rc;
-}
-
 /* 1..ID_MAX printable ASCII characters without blanks. */
 static bool id_ok(const char *s)
 {
@@ -60,26 +48,28 @@ gh_err gh_mgmt_c2d_headers(const struct gh_mgmt_args *a, int64_t now_ms,
     h->expiry[0] = '\0';
     if (v[GH_MOPT_MESSAGE_ID]) {
         if (!id_ok(v[GH_MOPT_MESSAGE_ID]))
-            return say(msg, cap, GH_ERR_ARG, "%s must be 1-128 printable characters, no blanks",
-                       "--message-id");
+            return gh_err_say(msg, cap, GH_ERR_ARG,
+                              "%s must be 1-128 printable characters, no blanks", "--message-id");
         add(h, "iothub-messageid", v[GH_MOPT_MESSAGE_ID]);
     }
     if (v[GH_MOPT_CORRELATION_ID]) {
         if (!id_ok(v[GH_MOPT_CORRELATION_ID]))
-            return say(msg, cap, GH_ERR_ARG, "%s must be 1-128 printable characters, no blanks",
-                       "--correlation-id");
+            return gh_err_say(msg, cap, GH_ERR_ARG,
+                              "%s must be 1-128 printable characters, no blanks",
+                              "--correlation-id");
         add(h, "iothub-correlationid", v[GH_MOPT_CORRELATION_ID]);
     }
     if (v[GH_MOPT_EXPIRY] && v[GH_MOPT_TTL])
-        return say(msg, cap, GH_ERR_USAGE, "give %s, not both", "--expiry or --ttl");
+        return gh_err_say(msg, cap, GH_ERR_USAGE, "give %s, not both", "--expiry or --ttl");
     int64_t expiry_ms = -1;
     if (v[GH_MOPT_EXPIRY] && gh_mgmt_time_parse(v[GH_MOPT_EXPIRY], &expiry_ms) != GH_OK)
-        return say(msg, cap, GH_ERR_ARG, "--expiry must be an ISO 8601 time, e.g. %s",
-                   "2026-01-01T00:00:00Z");
+        return gh_err_say(msg, cap, GH_ERR_ARG, "--expiry must be an ISO 8601 time, e.g. %s",
+                          "2026-01-01T00:00:00Z");
     if (v[GH_MOPT_TTL]) {
         int64_t ttl;
         if (gh_mgmt_duration_parse(v[GH_MOPT_TTL], &ttl) != GH_OK)
-            return say(msg, cap, GH_ERR_ARG, "--ttl must be a duration, e.g. %s", "30m, 2h, 1d");
+            return gh_err_say(msg, cap, GH_ERR_ARG, "--ttl must be a duration, e.g. %s",
+                              "30m, 2h, 1d");
         expiry_ms = now_ms + ttl * 1000;
     }
     if (expiry_ms >= 0) {
@@ -92,17 +82,17 @@ gh_err gh_mgmt_c2d_headers(const struct gh_mgmt_args *a, int64_t now_ms,
         for (size_t i = 0; i < sizeof acks / sizeof acks[0]; i++)
             ok = ok || strcmp(v[GH_MOPT_ACK], acks[i]) == 0;
         if (!ok)
-            return say(msg, cap, GH_ERR_ARG, "--ack must be %s",
-                       "none, positive, negative or full");
+            return gh_err_say(msg, cap, GH_ERR_ARG, "--ack must be %s",
+                              "none, positive, negative or full");
         add(h, "iothub-ack", v[GH_MOPT_ACK]);
     }
     if (v[GH_MOPT_CONTENT_TYPE] && !value_ok(v[GH_MOPT_CONTENT_TYPE]))
-        return say(msg, cap, GH_ERR_ARG, "%s: printable text without surrounding blanks",
-                   "--content-type");
+        return gh_err_say(msg, cap, GH_ERR_ARG, "%s: printable text without surrounding blanks",
+                          "--content-type");
     if (v[GH_MOPT_CONTENT_ENCODING]) {
         if (!value_ok(v[GH_MOPT_CONTENT_ENCODING]))
-            return say(msg, cap, GH_ERR_ARG, "%s: printable text without surrounding blanks",
-                       "--content-encoding");
+            return gh_err_say(msg, cap, GH_ERR_ARG, "%s: printable text without surrounding blanks",
+                              "--content-encoding");
         add(h, "Content-Encoding", v[GH_MOPT_CONTENT_ENCODING]);
     }
     for (size_t i = 0; i < a->nprops; i++) {
@@ -114,8 +104,9 @@ gh_err gh_mgmt_c2d_headers(const struct gh_mgmt_args *a, int64_t now_ms,
         h->values[i][value.len] = '\0';
         for (size_t k = 0; k < i; k++)
             if (strcasecmp(h->names[k], h->names[i]) == 0)
-                return say(msg, cap, GH_ERR_ARG, "--property %s given twice (names ignore case)",
-                           h->names[i] + strlen("iothub-app-"));
+                return gh_err_say(msg, cap, GH_ERR_ARG,
+                                  "--property %s given twice (names ignore case)",
+                                  h->names[i] + strlen("iothub-app-"));
         add(h, h->names[i], h->values[i]);
     }
     return GH_OK;

@@ -13,20 +13,6 @@
 #include "mgmt/mgmt_int.h"
 #include "net/tls.h"
 
-static gh_err say(char *msg, size_t cap, gh_err rc, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static gh_err say(char *msg, size_t cap, gh_err rc, const char *fmt, ...)
-{
-    if (msg != NULL && cap > 0) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(msg, cap, fmt, ap);
-        va_end(ap);
-    }
-    return rc;
-}
-
 /* How to give a connection string; %s is the environment variable. */
 #define HOW_TO_GIVE                                                                                \
     "pass --connection-string 'HostName=...;SharedAccessKeyName=...;SharedAccessKey=...', "        \
@@ -50,19 +36,19 @@ static gh_err cred_from_text(const char *text, size_t len, const char *source, c
     memset(&cs, 0, sizeof cs);
     const char *why = NULL;
     if (len == 0)
-        return say(msg, cap, GH_ERR_CONFIG_VALUE,
-                   "the connection string from %s is empty; " HOW_TO_GIVE, source, env);
+        return gh_err_say(msg, cap, GH_ERR_CONFIG_VALUE,
+                          "the connection string from %s is empty; " HOW_TO_GIVE, source, env);
     gh_err rc = gh_connstr_parse((struct gh_slice){(const uint8_t *)text, len}, &cs, &why);
     bool parsed = rc == GH_OK;
     if (parsed) rc = gh_connstr_check_service(&cs, &why);
     if (rc != GH_OK) {
         bool device = parsed && cs.device_id.ptr != NULL && cs.shared_access_key_name.ptr == NULL;
-        rc = say(msg, cap, GH_ERR_CONFIG_VALUE,
-                 "the connection string from %s is not a service connection string: %s%s", source,
-                 why ? why : "malformed",
-                 device ? " (this looks like a device's; use a shared access policy's, e.g. "
-                          "iothubowner)"
-                        : "");
+        rc = gh_err_say(msg, cap, GH_ERR_CONFIG_VALUE,
+                        "the connection string from %s is not a service connection string: %s%s",
+                        source, why ? why : "malformed",
+                        device ? " (this looks like a device's; use a shared access policy's, e.g. "
+                                 "iothubowner)"
+                               : "");
         gh_secure_zero(&cs, sizeof cs);
         return rc;
     }
@@ -74,10 +60,10 @@ static gh_err cred_from_text(const char *text, size_t len, const char *source, c
     gh_secure_zero(&cs, sizeof cs);
     if (rc != GH_OK) {
         gh_mgmt_cred_wipe(&c);
-        return say(msg, cap, GH_ERR_CONFIG_VALUE,
-                   "the connection string from %s has a HostName, SharedAccessKeyName or "
-                   "SharedAccessKey that is too long",
-                   source);
+        return gh_err_say(msg, cap, GH_ERR_CONFIG_VALUE,
+                          "the connection string from %s has a HostName, SharedAccessKeyName or "
+                          "SharedAccessKey that is too long",
+                          source);
     }
     snprintf(c.source, sizeof c.source, "%s", source);
     *out = c;
@@ -94,14 +80,14 @@ static gh_err cred_from_file(const char *path, bool must_exist, const char *env,
     char why[GH_MGMT_MSG_MAX / 2];
     gh_err rc = gh_mgmt_file_read(path, GH_CONNSTR_MAX, &data, &len, why, sizeof why);
     if (rc == GH_ERR_NOENT && !must_exist)
-        return say(msg, cap, GH_ERR_CONFIG_MISSING,
-                   "no service connection string: no --connection-string, $%s is not set, "
-                   "and %s does not exist; " HOW_TO_GIVE,
-                   env, path, env);
+        return gh_err_say(msg, cap, GH_ERR_CONFIG_MISSING,
+                          "no service connection string: no --connection-string, $%s is not set, "
+                          "and %s does not exist; " HOW_TO_GIVE,
+                          env, path, env);
     if (rc == GH_ERR_PERM)
-        return say(msg, cap, rc, "%s (run as the hub's user or root, or pass --connection-string)",
-                   why);
-    if (rc != GH_OK) return say(msg, cap, rc, "%s", why);
+        return gh_err_say(msg, cap, rc,
+                          "%s (run as the hub's user or root, or pass --connection-string)", why);
+    if (rc != GH_OK) return gh_err_say(msg, cap, rc, "%s", why);
     size_t start = 0, end = len;
     while (start < end && strchr(" \t\r\n", data[start]) != NULL) start++;
     while (end > start && strchr(" \t\r\n", data[end - 1]) != NULL) end--;
@@ -120,9 +106,9 @@ gh_err gh_mgmt_cred_load(const struct gh_mgmt_cs_sources *src, struct gh_mgmt_cr
     const char *file = src->file_name ? src->file_name : GH_MGMT_CS_FILE_NAME;
     int nflags = (src->flag != NULL) + (src->flag_file != NULL) + (src->data_dir != NULL);
     if (nflags > 1)
-        return say(msg, cap, GH_ERR_USAGE,
-                   "give only one of --connection-string, --connection-string-file and "
-                   "--data-dir");
+        return gh_err_say(msg, cap, GH_ERR_USAGE,
+                          "give only one of --connection-string, --connection-string-file and "
+                          "--data-dir");
     if (src->flag != NULL)
         return cred_from_text(src->flag, strlen(src->flag), "--connection-string", env, out, msg,
                               cap);
@@ -131,7 +117,7 @@ gh_err gh_mgmt_cred_load(const struct gh_mgmt_cs_sources *src, struct gh_mgmt_cr
     if (src->data_dir != NULL) {
         int n = snprintf(path, sizeof path, "%s/%s", src->data_dir, file);
         if (n < 0 || (size_t)n >= sizeof path)
-            return say(msg, cap, GH_ERR_USAGE, "--data-dir: path too long");
+            return gh_err_say(msg, cap, GH_ERR_USAGE, "--data-dir: path too long");
         return cred_from_file(path, true, env, out, msg, cap);
     }
     if (src->env != NULL) {
@@ -278,33 +264,36 @@ gh_err gh_mgmt_transport_error(gh_err rc, const struct gh_mgmt_hub *h, char *msg
     const char *addr = h->address ? h->address : h->cred.host;
     switch (rc) {
     case GH_ERR_CERT_VERIFY:
-        return say(
+        return gh_err_say(
             msg, cap, rc,
             "the TLS certificate of %s (%s:%u) did not verify against %s: pass --ca "
             "with the root CA that signed the hub's certificate (or set $" GH_MGMT_ENV_CA ")",
             h->cred.host, addr, h->port, h->ca_file ? h->ca_file : "the system's trust store");
     case GH_ERR_TLS:
     case GH_ERR_CLOSED:
-        return say(msg, cap, rc == GH_ERR_CLOSED ? GH_ERR_IO : rc,
-                   "the TLS connection to %s:%u (%s) failed: is that the hub's HTTPS port?", addr,
-                   h->port, h->cred.host);
+        return gh_err_say(msg, cap, rc == GH_ERR_CLOSED ? GH_ERR_IO : rc,
+                          "the TLS connection to %s:%u (%s) failed: is that the hub's HTTPS port?",
+                          addr, h->port, h->cred.host);
     case GH_ERR_TIMEOUT:
-        return say(msg, cap, rc, "no answer from the hub at %s:%u (%s) within %u s (--timeout)",
-                   addr, h->port, h->cred.host, (h->timeout_ms + 999) / 1000);
+        return gh_err_say(msg, cap, rc,
+                          "no answer from the hub at %s:%u (%s) within %u s (--timeout)", addr,
+                          h->port, h->cred.host, (h->timeout_ms + 999) / 1000);
     case GH_ERR_NOT_FOUND:
-        return say(msg, cap, GH_ERR_IO,
-                   "cannot resolve the hub's host name %s: pass --address with its IP address",
-                   h->cred.host);
+        return gh_err_say(
+            msg, cap, GH_ERR_IO,
+            "cannot resolve the hub's host name %s: pass --address with its IP address",
+            h->cred.host);
     case GH_ERR_IO:
-        return say(msg, cap, rc,
-                   "cannot reach the hub at %s:%u (%s): is it running, and are --address and "
-                   "--port right?",
-                   addr, h->port, h->cred.host);
+        return gh_err_say(
+            msg, cap, rc,
+            "cannot reach the hub at %s:%u (%s): is it running, and are --address and "
+            "--port right?",
+            addr, h->port, h->cred.host);
     case GH_ERR_NOMEM:
-        return say(msg, cap, rc, "out of memory");
+        return gh_err_say(msg, cap, rc, "out of memory");
     default:
-        return say(msg, cap, rc, "bad answer from the hub at %s:%u: %s", addr, h->port,
-                   gh_err_str(rc));
+        return gh_err_say(msg, cap, rc, "bad answer from the hub at %s:%u: %s", addr, h->port,
+                          gh_err_str(rc));
     }
 }
 

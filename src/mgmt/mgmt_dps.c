@@ -19,20 +19,6 @@
 #define REGISTRATIONS "registrations"
 #define HOST_LABEL_MAX 63
 
-static gh_err say(char *msg, size_t cap, gh_err rc, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static gh_err say(char *msg, size_t cap, gh_err rc, const char *fmt, ...)
-{
-    if (msg != NULL && cap > 0) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(msg, cap, fmt, ap);
-        va_end(ap);
-    }
-    return rc;
-}
-
 /* ---- pure builders ------------------------------------------------------------ */
 
 bool gh_mgmt_host_valid(const char *s)
@@ -71,8 +57,8 @@ static gh_err check_key(const char *opt, const char *v, char *msg, size_t cap)
     gh_err rc = gh_symkey_decode(gh_slice_cstr(v), raw, &n);
     gh_secure_zero(raw, sizeof raw);
     if (rc != GH_OK || n < GH_MGMT_DPS_KEY_MIN || n > GH_MGMT_DPS_KEY_MAX)
-        return say(msg, cap, GH_ERR_ARG, "%s is not a base64 key of %u-%u bytes", opt,
-                   GH_MGMT_DPS_KEY_MIN, GH_MGMT_DPS_KEY_MAX);
+        return gh_err_say(msg, cap, GH_ERR_ARG, "%s is not a base64 key of %u-%u bytes", opt,
+                          GH_MGMT_DPS_KEY_MIN, GH_MGMT_DPS_KEY_MAX);
     return GH_OK;
 }
 
@@ -81,20 +67,20 @@ static gh_err check_twin(const json_t *t, char *msg, size_t cap)
 {
     static const char why[] = "--initial-twin must be {\"tags\":{..},\"properties\":"
                               "{\"desired\":{..}}}";
-    if (!json_is_object(t)) return say(msg, cap, GH_ERR_ARG, "%s", why);
+    if (!json_is_object(t)) return gh_err_say(msg, cap, GH_ERR_ARG, "%s", why);
     const char *k;
     const json_t *v;
     json_object_foreach((json_t *)t, k, v)
     {
         if (strcmp(k, "tags") == 0 && json_is_object(v)) continue;
         if (strcmp(k, "properties") != 0 || !json_is_object(v))
-            return say(msg, cap, GH_ERR_ARG, "%s (not '%.32s')", why, k);
+            return gh_err_say(msg, cap, GH_ERR_ARG, "%s (not '%.32s')", why, k);
         const char *pk;
         const json_t *pv;
         json_object_foreach((json_t *)v, pk, pv)
         {
             if (strcmp(pk, "desired") != 0 || !json_is_object(pv))
-                return say(msg, cap, GH_ERR_ARG, "%s (not 'properties.%.32s')", why, pk);
+                return gh_err_say(msg, cap, GH_ERR_ARG, "%s (not 'properties.%.32s')", why, pk);
         }
     }
     return GH_OK;
@@ -104,40 +90,41 @@ static gh_err check_spec(const struct gh_mgmt_enrollment_spec *s, bool *x509, ch
 {
     const char *what = s->group ? "enrollment group id" : "registration id";
     if (s->id == NULL || !gh_iothub_valid_registration_id(gh_slice_cstr(s->id)))
-        return say(msg, cap, GH_ERR_ARG,
-                   "'%.64s' is not a valid %s (1-128 characters from A-Z a-z 0-9 - . _ :)",
-                   s->id ? s->id : "", what);
+        return gh_err_say(msg, cap, GH_ERR_ARG,
+                          "'%.64s' is not a valid %s (1-128 characters from A-Z a-z 0-9 - . _ :)",
+                          s->id ? s->id : "", what);
     if (s->attestation == NULL)
-        return say(msg, cap, GH_ERR_USAGE, "give --attestation symmetric-key or x509");
+        return gh_err_say(msg, cap, GH_ERR_USAGE, "give --attestation symmetric-key or x509");
     if (strcmp(s->attestation, "symmetric-key") == 0)
         *x509 = false;
     else if (strcmp(s->attestation, "x509") == 0)
         *x509 = true;
     else
-        return say(msg, cap, GH_ERR_ARG, "--attestation must be symmetric-key or x509");
+        return gh_err_say(msg, cap, GH_ERR_ARG, "--attestation must be symmetric-key or x509");
     if (*x509 && (s->primary_key || s->secondary_key))
-        return say(msg, cap, GH_ERR_ARG,
-                   "--primary-key and --secondary-key go with --attestation symmetric-key");
+        return gh_err_say(msg, cap, GH_ERR_ARG,
+                          "--primary-key and --secondary-key go with --attestation symmetric-key");
     if (!*x509 && s->cert_pem)
-        return say(msg, cap, GH_ERR_ARG, "--cert goes with --attestation x509");
+        return gh_err_say(msg, cap, GH_ERR_ARG, "--cert goes with --attestation x509");
     if (*x509 && s->cert_pem == NULL)
-        return say(msg, cap, GH_ERR_ARG, "--attestation x509 needs --cert FILE (%s)",
-                   s->group ? "the CA certificate that signs the devices' certificates"
-                            : "the device's certificate");
+        return gh_err_say(msg, cap, GH_ERR_ARG, "--attestation x509 needs --cert FILE (%s)",
+                          s->group ? "the CA certificate that signs the devices' certificates"
+                                   : "the device's certificate");
     if (s->primary_key) GH_GUARD(check_key("--primary-key", s->primary_key, msg, cap));
     if (s->secondary_key) GH_GUARD(check_key("--secondary-key", s->secondary_key, msg, cap));
     if (s->group && s->device_id)
-        return say(msg, cap, GH_ERR_ARG,
-                   "--device-id is for individual enrollments (a group's devices are named by "
-                   "their registration ids)");
+        return gh_err_say(
+            msg, cap, GH_ERR_ARG,
+            "--device-id is for individual enrollments (a group's devices are named by "
+            "their registration ids)");
     if (s->device_id && !gh_iothub_valid_device_id(gh_slice_cstr(s->device_id)))
-        return say(msg, cap, GH_ERR_ARG, "--device-id '%.64s' is not a valid device id",
-                   s->device_id);
+        return gh_err_say(msg, cap, GH_ERR_ARG, "--device-id '%.64s' is not a valid device id",
+                          s->device_id);
     if (s->nhubs > GH_MGMT_DPS_HUBS_MAX)
-        return say(msg, cap, GH_ERR_ARG, "at most %u --hub options", GH_MGMT_DPS_HUBS_MAX);
+        return gh_err_say(msg, cap, GH_ERR_ARG, "at most %u --hub options", GH_MGMT_DPS_HUBS_MAX);
     for (size_t i = 0; i < s->nhubs; i++)
         if (!gh_mgmt_host_valid(s->hubs[i]))
-            return say(msg, cap, GH_ERR_ARG, "--hub '%.64s' is not a host name", s->hubs[i]);
+            return gh_err_say(msg, cap, GH_ERR_ARG, "--hub '%.64s' is not a host name", s->hubs[i]);
     if (s->initial_twin) GH_GUARD(check_twin(s->initial_twin, msg, cap));
     return GH_OK;
 }
@@ -200,7 +187,7 @@ gh_err gh_mgmt_enrollment_body(const struct gh_mgmt_enrollment_spec *s, json_t *
                    json_pack("{s:b,s:b}", "updateHubAssignment", 1, "migrateDeviceData", 1)) == 0;
     if (!ok) {
         json_decref(e);
-        return say(msg, cap, GH_ERR_NOMEM, "out of memory");
+        return gh_err_say(msg, cap, GH_ERR_NOMEM, "out of memory");
     }
     *out = e;
     return GH_OK;

@@ -14,20 +14,6 @@
 #include "iothub/username.h"
 #include "mgmt/mgmt_int.h"
 
-static gh_err say(char *msg, size_t cap, gh_err rc, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static gh_err say(char *msg, size_t cap, gh_err rc, const char *fmt, ...)
-{
-    if (msg != NULL && cap > 0) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(msg, cap, fmt, ap);
-        va_end(ap);
-    }
-    return rc;
-}
-
 gh_err gh_mgmt_uint_parse(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 {
     GH_ENSURE(s != NULL && s[0] != '\0', GH_ERR_ARG);
@@ -127,29 +113,31 @@ gh_err gh_mgmt_prop_parse(const char *arg, struct gh_slice *name, struct gh_slic
 {
     const char *eq = strchr(arg, '=');
     if (eq == NULL || eq == arg)
-        return say(msg, cap, GH_ERR_ARG, "--property wants NAME=VALUE, got '%.64s'", arg);
+        return gh_err_say(msg, cap, GH_ERR_ARG, "--property wants NAME=VALUE, got '%.64s'", arg);
     size_t nlen = (size_t)(eq - arg), vlen = strlen(eq + 1);
     if (nlen > GH_MGMT_PROP_TEXT_MAX || vlen > GH_MGMT_PROP_TEXT_MAX)
-        return say(msg, cap, GH_ERR_ARG, "--property: name and value are at most %u bytes each",
-                   GH_MGMT_PROP_TEXT_MAX);
+        return gh_err_say(msg, cap, GH_ERR_ARG,
+                          "--property: name and value are at most %u bytes each",
+                          GH_MGMT_PROP_TEXT_MAX);
     for (size_t i = 0; i < nlen; i++)
         if (!tchar((unsigned char)arg[i]))
-            return say(msg, cap, GH_ERR_ARG,
-                       "--property: the name '%.*s' may only hold letters, digits and "
-                       "!#$%%&'*+-.^_`|~ (it travels in an HTTP header name)",
-                       (int)(nlen > 64 ? 64 : nlen), arg);
+            return gh_err_say(msg, cap, GH_ERR_ARG,
+                              "--property: the name '%.*s' may only hold letters, digits and "
+                              "!#$%%&'*+-.^_`|~ (it travels in an HTTP header name)",
+                              (int)(nlen > 64 ? 64 : nlen), arg);
     const uint8_t *v = (const uint8_t *)eq + 1;
     for (size_t i = 0; i < vlen; i++)
         if (v[i] < 0x20 || v[i] == 0x7f)
-            return say(msg, cap, GH_ERR_ARG, "--property %.*s: the value holds a control character",
-                       (int)(nlen > 64 ? 64 : nlen), arg);
+            return gh_err_say(msg, cap, GH_ERR_ARG,
+                              "--property %.*s: the value holds a control character",
+                              (int)(nlen > 64 ? 64 : nlen), arg);
     if (vlen > 0 && (v[0] == ' ' || v[vlen - 1] == ' '))
-        return say(msg, cap, GH_ERR_ARG,
-                   "--property %.*s: the value may not start or end with a blank",
-                   (int)(nlen > 64 ? 64 : nlen), arg);
+        return gh_err_say(msg, cap, GH_ERR_ARG,
+                          "--property %.*s: the value may not start or end with a blank",
+                          (int)(nlen > 64 ? 64 : nlen), arg);
     if (!gh_utf8_valid(v, vlen))
-        return say(msg, cap, GH_ERR_ARG, "--property %.*s: the value is not UTF-8",
-                   (int)(nlen > 64 ? 64 : nlen), arg);
+        return gh_err_say(msg, cap, GH_ERR_ARG, "--property %.*s: the value is not UTF-8",
+                          (int)(nlen > 64 ? 64 : nlen), arg);
     *name = (struct gh_slice){(const uint8_t *)arg, nlen};
     *value = (struct gh_slice){v, vlen};
     return GH_OK;
@@ -189,19 +177,19 @@ gh_err gh_mgmt_file_read(const char *path, size_t max, uint8_t **data, size_t *l
     int fd = stdin_ ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         int e = errno;
-        return say(msg, cap, gh_err_from_errno(e), "cannot open %s: %s", path, strerror(e));
+        return gh_err_say(msg, cap, gh_err_from_errno(e), "cannot open %s: %s", path, strerror(e));
     }
     gh_err rc = GH_OK;
     uint8_t *buf = NULL;
     size_t n = 0;
     struct stat st;
     if (!stdin_ && (fstat(fd, &st) != 0 || S_ISDIR(st.st_mode))) {
-        rc = say(msg, cap, GH_ERR_IO, "%s is not a regular file", path);
+        rc = gh_err_say(msg, cap, GH_ERR_IO, "%s is not a regular file", path);
         goto out;
     }
     buf = malloc(max + 1);
     if (buf == NULL) {
-        rc = say(msg, cap, GH_ERR_NOMEM, "out of memory reading %s", path);
+        rc = gh_err_say(msg, cap, GH_ERR_NOMEM, "out of memory reading %s", path);
         goto out;
     }
     /* Read one byte past max to know whether the file is too large. */
@@ -210,13 +198,14 @@ gh_err gh_mgmt_file_read(const char *path, size_t max, uint8_t **data, size_t *l
         if (r < 0 && errno == EINTR) continue;
         if (r < 0) {
             int e = errno;
-            rc = say(msg, cap, gh_err_from_errno(e), "cannot read %s: %s", path, strerror(e));
+            rc =
+                gh_err_say(msg, cap, gh_err_from_errno(e), "cannot read %s: %s", path, strerror(e));
             goto out;
         }
         if (r == 0) break;
         n += (size_t)r;
         if (n > max) {
-            rc = say(msg, cap, GH_ERR_TOO_LARGE, "%s is larger than %zu bytes", path, max);
+            rc = gh_err_say(msg, cap, GH_ERR_TOO_LARGE, "%s is larger than %zu bytes", path, max);
             goto out;
         }
     }
@@ -242,22 +231,23 @@ gh_err gh_mgmt_json_arg(const char *opt, const char *arg, bool want_object, json
     if (arg[0] == '@') {
         char why[GH_MGMT_MSG_MAX / 2];
         gh_err rc = gh_mgmt_file_read(arg + 1, GH_MGMT_ARG_JSON_MAX, &file, &len, why, sizeof why);
-        if (rc != GH_OK) return say(msg, cap, rc, "%s: %s", opt, why);
+        if (rc != GH_OK) return gh_err_say(msg, cap, rc, "%s: %s", opt, why);
         text = (const char *)file;
     } else if (len > GH_MGMT_ARG_JSON_MAX) {
-        return say(msg, cap, GH_ERR_ARG, "%s: longer than %u bytes", opt, GH_MGMT_ARG_JSON_MAX);
+        return gh_err_say(msg, cap, GH_ERR_ARG, "%s: longer than %u bytes", opt,
+                          GH_MGMT_ARG_JSON_MAX);
     }
     json_error_t jerr;
     json_t *j = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
     free(file);
     if (j == NULL)
-        return say(msg, cap, GH_ERR_ARG,
-                   "%s is not valid JSON (%s, at line %d column %d); quote strings, e.g. "
-                   "'\"text\"'",
-                   opt, jerr.text, jerr.line, jerr.column);
+        return gh_err_say(msg, cap, GH_ERR_ARG,
+                          "%s is not valid JSON (%s, at line %d column %d); quote strings, e.g. "
+                          "'\"text\"'",
+                          opt, jerr.text, jerr.line, jerr.column);
     if (want_object && !json_is_object(j)) {
         json_decref(j);
-        return say(msg, cap, GH_ERR_ARG, "%s must be a JSON object ({...})", opt);
+        return gh_err_say(msg, cap, GH_ERR_ARG, "%s must be a JSON object ({...})", opt);
     }
     *out = j;
     return GH_OK;
@@ -266,8 +256,8 @@ gh_err gh_mgmt_json_arg(const char *opt, const char *arg, bool want_object, json
 gh_err gh_mgmt_check_device_id(const char *s, char *msg, size_t cap)
 {
     if (gh_iothub_valid_device_id(gh_slice_cstr(s))) return GH_OK;
-    return say(msg, cap, GH_ERR_ARG,
-               "'%.64s' is not a valid device id (1-128 characters from A-Z a-z 0-9 "
-               "- . + %% _ # * ? ! ( ) , = @ $ ')",
-               s);
+    return gh_err_say(msg, cap, GH_ERR_ARG,
+                      "'%.64s' is not a valid device id (1-128 characters from A-Z a-z 0-9 "
+                      "- . + %% _ # * ? ! ( ) , = @ $ ')",
+                      s);
 }
