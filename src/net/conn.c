@@ -211,6 +211,18 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
     }
 }
 
+/* Give back OpenSSL's record buffers (about 16 KiB read + 5 KiB write) of
+ * an idle TLS connection. SSL_MODE_RELEASE_BUFFERS alone does not: after
+ * the last record, libevent calls SSL_read once more, which allocates the
+ * read buffer and keeps it while waiting for the peer. SSL_free_buffers
+ * refuses (and frees nothing) while a record is partly read or written;
+ * the next SSL_read or SSL_write allocates again. Runs from the deferred
+ * callbacks, never inside libevent's own SSL calls. */
+static void release_tls_buffers(struct gh_conn *c)
+{
+    if (c->ssl && c->state == CONN_OPEN) (void)SSL_free_buffers(c->ssl);
+}
+
 static void read_cb(struct bufferevent *bev, void *arg)
 {
     struct gh_conn *c = arg;
@@ -226,6 +238,7 @@ static void read_cb(struct bufferevent *bev, void *arg)
         c->in_full = true;
         update_reading(c);
     }
+    release_tls_buffers(c);
 }
 
 static void write_cb(struct bufferevent *bev, void *arg)
@@ -240,6 +253,7 @@ static void write_cb(struct bufferevent *bev, void *arg)
         c->want_drain = false;
         if (c->cbs && c->cbs->on_drain) c->cbs->on_drain(c, c->user);
     }
+    if (queued == 0) release_tls_buffers(c);
 }
 
 /* Why did the connection end? *detail gets static text. */
