@@ -18,6 +18,8 @@
 #include <unistd.h>
 
 #include <event2/event.h>
+
+#include "../run_until.h"
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
@@ -293,25 +295,6 @@ FX_UNUSED static void fx_twin_done(void *ctx, int result, int status, const char
 }
 
 /* ---- bounded loop ------------------------------------------------------------------ */
-
-static void fx_deadline_cb(evutil_socket_t fd, short what, void *arg)
-{
-    (void)fd, (void)what;
-    *(bool *)arg = true;
-}
-
-/* Run base until cond(arg) holds or ms pass; returns cond(arg). */
-FX_UNUSED static bool fx_run_until(struct event_base *base, bool (*cond)(void *), void *arg,
-                                   unsigned ms)
-{
-    bool fired = false;
-    struct event *t = evtimer_new(base, fx_deadline_cb, &fired);
-    struct timeval tv = {(time_t)(ms / 1000u), (suseconds_t)((ms % 1000u) * 1000u)};
-    evtimer_add(t, &tv);
-    while (!(cond && cond(arg)) && !fired) event_base_loop(base, EVLOOP_ONCE);
-    event_free(t);
-    return cond ? cond(arg) : true;
-}
 
 FX_UNUSED static bool fx_is_connected(void *a)
 {

@@ -68,7 +68,7 @@ static void base_opts(struct gh_device_options *o)
 static void open_client(struct fx_rec *r, const struct gh_device_options *o)
 {
     assert_int_equal(gh_device_client_new(o, &fx_cbs, r, &r->c), 0);
-    if (!fx_run_until(base, fx_is_connected, r, FX_WAIT_MS))
+    if (!gh_test_run_until(base, fx_is_connected, r, FX_WAIT_MS))
         fail_msg("not connected: %s (%s)", gh_device_strerror(r->last_reason), r->detail);
 }
 
@@ -188,7 +188,7 @@ static void test_telemetry(void **state)
     };
     const char *body = "{\"temperature\":21.5}";
     assert_int_equal(gh_device_send(r.c, body, strlen(body), &p, fx_send_done, &r), 0);
-    assert_true(fx_run_until(base, sent_n, &r, FX_WAIT_MS));
+    assert_true(gh_test_run_until(base, sent_n, &r, FX_WAIT_MS));
     assert_int_equal(r.sent_ok, 1);
     assert_int_equal(gh_device_client_pending(r.c), 0);
 
@@ -229,14 +229,14 @@ static void test_c2d(void **state)
     assert_int_equal(gh_store_c2d_enqueue(gh_hub_store(FX.hub), DEV, &m, NULL, NULL), GH_OK);
     json_decref(props);
     gh_hub_session_c2d_kick(FX.hub, DEV);
-    assert_true(fx_run_until(base, got_c2d, &r, FX_WAIT_MS));
+    assert_true(gh_test_run_until(base, got_c2d, &r, FX_WAIT_MS));
     assert_string_equal(r.c2d_body, "hello");
     assert_string_equal(r.c2d_mid, "c2d-1");
     assert_string_equal(r.c2d_app, "color=green;");
     /* Acknowledged: the queue is empty once the PUBACK arrived. */
     uint32_t left = 1;
     for (unsigned i = 0; i < 50 && left; i++) {
-        fx_run_until(base, NULL, NULL, 20);
+        gh_test_run_until(base, NULL, NULL, 20);
         assert_int_equal(gh_store_c2d_count(gh_hub_store(FX.hub), DEV, &left), GH_OK);
     }
     assert_int_equal(left, 0);
@@ -265,13 +265,13 @@ static void test_twin(void **state)
     assert_int_equal(gh_device_client_new(&o, &fx_cbs, &r, &r.c), 0);
     const char *patch = "{\"firmware\":\"1.2.0\"}";
     assert_int_equal(gh_device_twin_report(r.c, patch, strlen(patch), fx_twin_done, &r), 0);
-    assert_true(fx_run_until(base, twin_n, &r, FX_WAIT_MS));
+    assert_true(gh_test_run_until(base, twin_n, &r, FX_WAIT_MS));
     assert_int_equal(r.twin_status, 204);
     assert_int_equal(r.twin_version, 2);
 
     r.twin_done = 0;
     assert_int_equal(gh_device_twin_get(r.c, fx_twin_done, &r), 0);
-    assert_true(fx_run_until(base, twin_n, &r, FX_WAIT_MS));
+    assert_true(gh_test_run_until(base, twin_n, &r, FX_WAIT_MS));
     assert_int_equal(r.twin_status, 200);
     assert_non_null(strstr(r.twin_body, "\"firmware\":\"1.2.0\""));
 
@@ -284,7 +284,7 @@ static void test_twin(void **state)
     assert_non_null(notify);
     gh_hub_session_desired(FX.hub, DEV, NULL, notify);
     json_decref(notify);
-    assert_true(fx_run_until(base, got_desired, &r, FX_WAIT_MS));
+    assert_true(gh_test_run_until(base, got_desired, &r, FX_WAIT_MS));
     assert_int_equal(r.desired_version, 2);
     assert_non_null(strstr(r.desired_json, "\"targetTemp\":22"));
     gh_device_client_free(r.c);
@@ -325,7 +325,7 @@ static void test_method(void **state)
     assert_int_equal(gh_hub_method_invoke(FX.hub, DEV, NULL, "reboot", "{\"delay\":3}", 5, 10,
                                           method_cb, &res, &call),
                      GH_OK);
-    assert_true(fx_run_until(base, method_done, &res, FX_WAIT_MS));
+    assert_true(gh_test_run_until(base, method_done, &res, FX_WAIT_MS));
     assert_int_equal(r.methods, 1);
     assert_string_equal(r.method_name, "reboot");
     assert_string_equal(r.method_payload, "{\"delay\":3}");
@@ -350,12 +350,12 @@ static void test_sas_renewal(void **state)
     o.sas_ttl_s = 5; /* renewed at 80%: a new CONNECT about every 4 s */
     struct fx_rec r = {0};
     open_client(&r, &o);
-    assert_true(fx_run_until(base, renewed_twice, &r, 3 * FX_WAIT_MS));
+    assert_true(gh_test_run_until(base, renewed_twice, &r, 3 * FX_WAIT_MS));
     assert_int_equal(r.disconnected, 2);
     assert_int_equal(r.disc_reason, GH_DEVICE_EEXPIRED); /* renewal, not a failure */
     const char *body = "after renewals";
     assert_int_equal(gh_device_send(r.c, body, strlen(body), NULL, fx_send_done, &r), 0);
-    assert_true(fx_run_until(base, sent_n, &r, FX_WAIT_MS));
+    assert_true(gh_test_run_until(base, sent_n, &r, FX_WAIT_MS));
     assert_int_equal(r.sent_ok, 1);
     gh_device_client_free(r.c);
 }
@@ -376,7 +376,7 @@ static void test_x509(void **state)
     struct fx_rec r = {0};
     open_client(&r, &o);
     assert_int_equal(gh_device_send(r.c, "x509", 4, NULL, fx_send_done, &r), 0);
-    assert_true(fx_run_until(base, sent_n, &r, FX_WAIT_MS));
+    assert_true(gh_test_run_until(base, sent_n, &r, FX_WAIT_MS));
     assert_int_equal(r.sent_ok, 1);
     gh_device_client_free(r.c);
 

@@ -103,7 +103,7 @@ static void register_and_send(const struct gh_device_options *o, const char *wan
     assert_int_equal(gh_device_client_new(o, &fx_cbs, &r, &r.c), 0);
     assert_string_equal(gh_device_client_hub(r.c), ""); /* not yet known */
     assert_int_equal(gh_device_send(r.c, "dps", 3, NULL, fx_send_done, &r), 0);
-    if (!fx_run_until(base, sent_or_failed, &r, FX_WAIT_MS))
+    if (!gh_test_run_until(base, sent_or_failed, &r, FX_WAIT_MS))
         fail_msg("no ack: %s (%s)", gh_device_strerror(r.last_reason), r.detail);
     assert_int_equal(r.failed, 0);
     assert_int_equal(r.provisioned, 1);
@@ -159,7 +159,7 @@ static void test_refused(void **state)
     struct fx_rec r = {0};
     assert_int_equal(gh_device_client_new(&o, &fx_cbs, &r, &r.c), 0);
     assert_int_equal(gh_device_send(r.c, "x", 1, NULL, fx_send_done, &r), 0);
-    assert_true(fx_run_until(base, failed, &r, FX_WAIT_MS));
+    assert_true(gh_test_run_until(base, failed, &r, FX_WAIT_MS));
     assert_int_equal(r.last_reason, GH_DEVICE_EAUTH);
     assert_int_equal(r.sent_err, 1); /* the buffered message fails with the registration */
     assert_int_equal(r.send_results[0], GH_DEVICE_ECLOSED);

@@ -132,7 +132,7 @@ HT_UNUSED static gh_err ht_call(struct ht_fix *f, struct gh_http_client *cl,
     memset(r, 0, sizeof *r);
     gh_err rc = gh_http_client_request(cl, rq, ht_done, r);
     if (rc != GH_OK) return rc;
-    if (!nt_run_until(f->base, ht_is_done, r, NT_WAIT_MS)) fail_msg("request did not finish");
+    if (!gh_test_run_until(f->base, ht_is_done, r, NT_WAIT_MS)) fail_msg("request did not finish");
     return r->rc;
 }
 
@@ -161,13 +161,13 @@ HT_UNUSED static bool ht_has_text(void *arg)
 HT_UNUSED static bool ht_raw_wait(struct ht_fix *f, struct nt_client *k, const char *text)
 {
     struct ht_want w = {k, text};
-    nt_run_until(f->base, ht_has_text, &w, NT_WAIT_MS);
+    gh_test_run_until(f->base, ht_has_text, &w, NT_WAIT_MS);
     return strstr(k->got, text) != NULL;
 }
 
 HT_UNUSED static bool ht_raw_closed(struct ht_fix *f, struct nt_client *k)
 {
-    return nt_run_until(f->base, nt_cli_closed, k, NT_WAIT_MS);
+    return gh_test_run_until(f->base, nt_cli_closed, k, NT_WAIT_MS);
 }
 
 /* Number of occurrences of needle in hay. */

@@ -406,7 +406,7 @@ static bool thread_done(void *arg)
 static void *serve(void *arg)
 {
     struct srv_thread *t = arg;
-    nt_run_until(t->base, thread_done, t, NT_WAIT_MS);
+    gh_test_run_until(t->base, thread_done, t, NT_WAIT_MS);
     return NULL;
 }
 

@@ -92,7 +92,7 @@ static bool proc_done(void *arg)
  * or -1 when it did not exit by itself. */
 static int proc_finish(struct ht_fix *f, struct proc *p)
 {
-    bool done = nt_run_until(f->base, proc_done, p, NT_WAIT_MS);
+    bool done = gh_test_run_until(f->base, proc_done, p, NT_WAIT_MS);
     if (!p->exited) {
         kill(p->pid, SIGKILL);
         if (waitpid(p->pid, &p->status, 0) == p->pid) p->exited = true;

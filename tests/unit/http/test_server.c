@@ -217,14 +217,14 @@ static void test_cancel_on_disconnect(void **state)
     struct ht_result r = {0};
     struct gh_http_client_request rq = {.method = "POST", .target = "/twins/d1/methods"};
     assert_int_equal(gh_http_client_request(f->cl, &rq, ht_done, &r), GH_OK);
-    assert_true(nt_run_until(f->base, got_request, f, NT_WAIT_MS));
+    assert_true(gh_test_run_until(f->base, got_request, f, NT_WAIT_MS));
     assert_false(gh_http_request_cancelled(f->held));
     gh_http_client_cancel(f->cl); /* drops the connection */
-    assert_true(nt_run_until(f->base, cancelled_once, f, NT_WAIT_MS));
+    assert_true(gh_test_run_until(f->base, cancelled_once, f, NT_WAIT_MS));
     assert_false(r.done); /* cancelled requests do not call back */
     assert_int_equal(gh_http_respond_json(f->held, 200, "{}"), GH_ERR_CLOSED);
     f->held = NULL;
-    assert_true(nt_run_until(f->base, ht_no_conns, f, NT_WAIT_MS));
+    assert_true(gh_test_run_until(f->base, ht_no_conns, f, NT_WAIT_MS));
 }
 
 /* Server freed while a handler holds a request: cancel from the loop. */
@@ -236,14 +236,14 @@ static void test_cancel_on_server_free(void **state)
     struct ht_result r = {0};
     struct gh_http_client_request rq = {.method = "POST", .target = "/twins/d1/methods"};
     assert_int_equal(gh_http_client_request(f->cl, &rq, ht_done, &r), GH_OK);
-    assert_true(nt_run_until(f->base, got_request, f, NT_WAIT_MS));
+    assert_true(gh_test_run_until(f->base, got_request, f, NT_WAIT_MS));
     gh_http_server_free(f->srv);
     f->srv = NULL;
     assert_int_equal(f->cancels, 0); /* never inside the call */
-    assert_true(nt_run_until(f->base, cancelled_once, f, NT_WAIT_MS));
+    assert_true(gh_test_run_until(f->base, cancelled_once, f, NT_WAIT_MS));
     gh_http_request_release(f->held);
     f->held = NULL;
-    assert_true(nt_run_until(f->base, ht_is_done, &r, NT_WAIT_MS));
+    assert_true(gh_test_run_until(f->base, ht_is_done, &r, NT_WAIT_MS));
     assert_int_equal(r.rc, GH_ERR_CLOSED);
 }
 
@@ -256,10 +256,10 @@ static void test_release_closes(void **state)
     struct ht_result r = {0};
     struct gh_http_client_request rq = {.method = "GET", .target = "/a"};
     assert_int_equal(gh_http_client_request(f->cl, &rq, ht_done, &r), GH_OK);
-    assert_true(nt_run_until(f->base, got_request, f, NT_WAIT_MS));
+    assert_true(gh_test_run_until(f->base, got_request, f, NT_WAIT_MS));
     gh_http_request_release(f->held);
     f->held = NULL;
-    assert_true(nt_run_until(f->base, ht_is_done, &r, NT_WAIT_MS));
+    assert_true(gh_test_run_until(f->base, ht_is_done, &r, NT_WAIT_MS));
     assert_int_equal(r.rc, GH_ERR_CLOSED);
     assert_int_equal(f->cancels, 0);
 }

@@ -24,6 +24,8 @@
 
 #include <event2/event.h>
 
+#include "../run_until.h"
+
 #include "common/log.h"
 #include "mqttc/mqttc.h"
 #include "net/tls.h"
@@ -111,26 +113,6 @@ FX_UNUSED static uint16_t fx_free_port(const char *addr)
 }
 
 /* ---- bounded loop ---------------------------------------------------------- */
-
-static void fx_deadline_cb(evutil_socket_t fd, short what, void *arg)
-{
-    (void)fd, (void)what;
-    *(bool *)arg = true;
-}
-
-/* Run base until cond(arg) holds or ms pass; returns cond(arg). cond NULL:
- * run for ms (a deadline, not a synchronisation). */
-FX_UNUSED static bool fx_run_until(struct event_base *base, bool (*cond)(void *), void *arg,
-                                   unsigned ms)
-{
-    bool fired = false;
-    struct event *t = evtimer_new(base, fx_deadline_cb, &fired);
-    struct timeval tv = {(time_t)(ms / 1000u), (suseconds_t)((ms % 1000u) * 1000u)};
-    evtimer_add(t, &tv);
-    while (!(cond && cond(arg)) && !fired) event_base_loop(base, EVLOOP_ONCE);
-    event_free(t);
-    return cond ? cond(arg) : true;
-}
 
 /* ---- mosquitto --------------------------------------------------------------- */
 
@@ -372,7 +354,7 @@ FX_UNUSED static void fx_free(struct event_base *base, struct fx_rec *r)
     for (int i = 0; i < 3; i++) event_base_loop(base, EVLOOP_NONBLOCK);
 }
 
-/* Conditions for fx_run_until. */
+/* Conditions for gh_test_run_until. */
 FX_UNUSED static bool fx_is_connected(void *a)
 {
     return gh_mqttc_connected(((struct fx_rec *)a)->c);

@@ -31,7 +31,7 @@ static bool reached(void *a)
 static bool wait_count(const int *p, int want, unsigned ms)
 {
     struct until u = {p, want};
-    return fx_run_until(base, reached, &u, ms);
+    return gh_test_run_until(base, reached, &u, ms);
 }
 struct until_sz {
     const size_t *p;
@@ -45,7 +45,7 @@ static bool reached_sz(void *a)
 static bool wait_size(const size_t *p, size_t want, unsigned ms)
 {
     struct until_sz u = {p, want};
-    return fx_run_until(base, reached_sz, &u, ms);
+    return gh_test_run_until(base, reached_sz, &u, ms);
 }
 
 static int group_setup(void **state)
@@ -99,7 +99,7 @@ static void connect_client(struct fx_rec *r, const struct gh_mqttc_options *o)
 {
     assert_int_equal(gh_mqttc_new(o, &fx_cbs, r, &r->c), GH_OK);
     assert_int_equal(gh_mqttc_start(r->c), GH_OK);
-    assert_true(fx_run_until(base, fx_is_connected, r, FX_WAIT_MS));
+    assert_true(gh_test_run_until(base, fx_is_connected, r, FX_WAIT_MS));
     assert_int_equal(r->connected, 1);
     assert_int_equal(r->windows, 1); /* on_window follows on_connected */
 }
@@ -204,7 +204,7 @@ static void test_deferred_puback(void **state)
     assert_true(wait_count(&r.disconnected, 1, FX_WAIT_MS));
     assert_int_equal(gh_mqttc_puback(r.c, r.pubs[0].pid), GH_ERR_CLOSED);
     assert_int_equal(gh_mqttc_start(r.c), GH_OK);
-    assert_true(fx_run_until(base, fx_is_connected, &r, FX_WAIT_MS));
+    assert_true(gh_test_run_until(base, fx_is_connected, &r, FX_WAIT_MS));
     assert_true(r.session_present);
     assert_true(wait_size(&r.npubs, 2, FX_WAIT_MS));
     assert_true(r.pubs[1].dup);
@@ -217,10 +217,10 @@ static void test_deferred_puback(void **state)
     gh_mqttc_stop(r.c);
     assert_true(wait_count(&r.disconnected, 2, FX_WAIT_MS));
     assert_int_equal(gh_mqttc_start(r.c), GH_OK);
-    assert_true(fx_run_until(base, fx_is_connected, &r, FX_WAIT_MS));
+    assert_true(gh_test_run_until(base, fx_is_connected, &r, FX_WAIT_MS));
     /* drain a PINGREQ round trip's worth of time: a redelivery would come
      * right after CONNACK */
-    fx_run_until(base, NULL, NULL, 300);
+    gh_test_run_until(base, NULL, NULL, 300);
     assert_int_equal(r.npubs, 2);
     fx_free(base, &r);
 }
@@ -237,7 +237,7 @@ static void test_keepalive(void **state)
     struct gh_mqttc_stats st = {0};
     int64_t end = fx_mono_ms() + 5000;
     while (st.pongs < 2 && fx_mono_ms() < end) {
-        fx_run_until(base, NULL, NULL, 100);
+        gh_test_run_until(base, NULL, NULL, 100);
         gh_mqttc_get_stats(r.c, &st);
     }
     assert_true(st.pings >= 2);
@@ -276,7 +276,7 @@ static void test_kill_restart(void **state)
     assert_int_equal(r.connected, 1);
 
     fx_broker_start(&broker, base);
-    assert_true(fx_run_until(base, fx_is_connected, &r, FX_WAIT_MS));
+    assert_true(gh_test_run_until(base, fx_is_connected, &r, FX_WAIT_MS));
     assert_int_equal(r.connected, 2);
     assert_int_equal(gh_mqttc_publish(r.c, "k/x", "p", 1, 1, 9), GH_OK);
     assert_true(wait_size(&r.nacked, 1, FX_WAIT_MS));
@@ -304,11 +304,11 @@ static void test_reconnect_now(void **state)
     assert_true(wait_count(&r.disconnected, 1, FX_WAIT_MS));
     fx_broker_start(&broker, base);
     /* deadline, not synchronisation: nothing may happen for 60 s */
-    fx_run_until(base, NULL, NULL, 500);
+    gh_test_run_until(base, NULL, NULL, 500);
     assert_false(gh_mqttc_connected(r.c));
     assert_int_equal(r.disconnected, 1);
     assert_int_equal(gh_mqttc_reconnect_now(r.c), GH_OK);
-    assert_true(fx_run_until(base, fx_is_connected, &r, FX_WAIT_MS));
+    assert_true(gh_test_run_until(base, fx_is_connected, &r, FX_WAIT_MS));
     assert_int_equal(r.connected, 2);
     assert_int_equal(gh_mqttc_reconnect_now(r.c), GH_OK); /* connected: nothing to do */
     gh_mqttc_stop(r.c);
@@ -375,7 +375,7 @@ static void test_connack_refused_and_refresh(void **state)
     r.password = "right";
     r.expires_in_s = 2; /* refresh at 80%: 1.6 s */
     assert_int_equal(gh_mqttc_reconnect_now(r.c), GH_OK);
-    assert_true(fx_run_until(base, fx_is_connected, &r, FX_WAIT_MS));
+    assert_true(gh_test_run_until(base, fx_is_connected, &r, FX_WAIT_MS));
     assert_int_equal(r.password_calls, 3);
     assert_int_equal(gh_mqttc_publish(r.c, "a/b", "x", 1, 1, 42), GH_OK);
 

@@ -116,14 +116,14 @@ static void test_device_telemetry(void **state)
     struct fx_rec r = {0};
     assert_int_equal(gh_mqttc_new(&o, &fx_cbs, &r, &r.c), GH_OK);
     assert_int_equal(gh_mqttc_start(r.c), GH_OK);
-    if (!fx_run_until(base, fx_is_connected, &r, FX_WAIT_MS))
+    if (!gh_test_run_until(base, fx_is_connected, &r, FX_WAIT_MS))
         fail_msg("not connected: %s (%s)", gh_err_name(r.why), r.detail);
     assert_int_equal(r.password_calls, 1);
 
     const char *f[] = {"devices/" DEV "/messages/devicebound/#"};
     uint8_t q = 1;
     assert_int_equal(gh_mqttc_subscribe(r.c, f, &q, 1, 3), GH_OK);
-    assert_true(fx_run_until(base, got_suback, &r, FX_WAIT_MS));
+    assert_true(gh_test_run_until(base, got_suback, &r, FX_WAIT_MS));
     assert_int_equal(r.ncodes, 1);
     assert_int_equal(r.codes[0], 1);
 
@@ -131,7 +131,7 @@ static void test_device_telemetry(void **state)
     assert_int_equal(
         gh_mqttc_publish(r.c, "devices/" DEV "/messages/events/", body, strlen(body), 1, 11),
         GH_OK);
-    assert_true(fx_run_until(base, got_ack, &r, FX_WAIT_MS));
+    assert_true(gh_test_run_until(base, got_ack, &r, FX_WAIT_MS));
     assert_int_equal(r.acked[0], 11);
     assert_int_equal(r.disconnected, 0);
     fx_free(base, &r);

@@ -220,7 +220,7 @@ static bool reached(void *a)
 static bool wait_count(const int *p, int want, unsigned ms)
 {
     struct until u = {p, want};
-    return fx_run_until(base, reached, &u, ms);
+    return gh_test_run_until(base, reached, &u, ms);
 }
 
 static bool acked_one(void *a)
@@ -237,7 +237,7 @@ static void start(struct fx_rec *r, const struct gh_mqttc_options *o)
 static void connect_ok(struct fx_rec *r, const struct gh_mqttc_options *o)
 {
     start(r, o);
-    assert_true(fx_run_until(base, fx_is_connected, r, FX_WAIT_MS));
+    assert_true(gh_test_run_until(base, fx_is_connected, r, FX_WAIT_MS));
 }
 
 static void test_args(void **state)
@@ -522,7 +522,7 @@ static void test_backpressure(void **state)
     assert_true(wait_count(&r.windows, w + 1, FX_WAIT_MS));
     assert_true(wait_count(&S.publishes, n, FX_WAIT_MS));
     assert_int_equal(gh_mqttc_publish(r.c, "t", big, 1000, 1, 1), GH_OK);
-    assert_true(fx_run_until(base, acked_one, &r, FX_WAIT_MS));
+    assert_true(gh_test_run_until(base, acked_one, &r, FX_WAIT_MS));
     assert_int_equal(r.acked[0], 1);
     fx_free(base, &r);
 }
@@ -539,7 +539,7 @@ static void test_free_in_callback(void **state)
     assert_true(wait_count(&r.disconnected, 1, FX_WAIT_MS));
     assert_null(r.c);
     /* no further callback: the loop runs on with nothing to report */
-    fx_run_until(base, NULL, NULL, 100);
+    gh_test_run_until(base, NULL, NULL, 100);
     assert_int_equal(r.disconnected, 1);
 }
 

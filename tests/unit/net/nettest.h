@@ -22,6 +22,8 @@
 #include <unistd.h>
 
 #include <event2/event.h>
+
+#include "../run_until.h"
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
@@ -160,25 +162,6 @@ NT_UNUSED static int nt_cert_der(const char *name, unsigned char **der)
 }
 
 /* ---- bounded loop ------------------------------------------------------- */
-
-static void nt_deadline_cb(evutil_socket_t fd, short what, void *arg)
-{
-    (void)fd, (void)what;
-    *(bool *)arg = true;
-}
-
-/* Run base until cond(arg) holds or ms pass; returns cond(arg). */
-NT_UNUSED static bool nt_run_until(struct event_base *base, bool (*cond)(void *), void *arg,
-                                   unsigned ms)
-{
-    bool fired = false;
-    struct event *t = evtimer_new(base, nt_deadline_cb, &fired);
-    struct timeval tv = {(time_t)(ms / 1000u), (suseconds_t)((ms % 1000u) * 1000u)};
-    evtimer_add(t, &tv);
-    while (!cond(arg) && !fired) event_base_loop(base, EVLOOP_ONCE);
-    event_free(t);
-    return cond(arg);
-}
 
 /* ---- server harness ----------------------------------------------------- */
 
@@ -428,7 +411,7 @@ NT_UNUSED static int nt_fix_teardown(void **state)
     struct nt_fix *f = *state;
     if (f->srv.l) {
         if (f->srv.last) gh_conn_abort(f->srv.last);
-        nt_run_until(f->base, nt_server_idle, &f->srv, NT_WAIT_MS);
+        gh_test_run_until(f->base, nt_server_idle, &f->srv, NT_WAIT_MS);
         gh_listener_free(f->srv.l);
     }
     gh_tls_server_free(f->srv.tls);
@@ -448,7 +431,7 @@ NT_UNUSED static void nt_echo_once(struct nt_fix *f, struct nt_client *k, const 
     k->send = text;
     nt_connect(k, f->base, gh_listener_port(f->srv.l), tls, server_name);
     struct nt_expect e = {k, text};
-    assert_true(nt_run_until(f->base, nt_cli_got, &e, NT_WAIT_MS));
+    assert_true(gh_test_run_until(f->base, nt_cli_got, &e, NT_WAIT_MS));
     if (k->closed) fail_msg("client closed: %s %s", gh_err_name(k->reason), k->detail);
     assert_true(k->opened);
     assert_string_equal(k->got, text);
@@ -459,7 +442,7 @@ NT_UNUSED static void nt_close_client(struct nt_fix *f, struct nt_client *k)
 {
     gh_conn_close(k->c);
     assert_false(k->closed); /* never from inside the call */
-    assert_true(nt_run_until(f->base, nt_cli_closed, k, NT_WAIT_MS));
+    assert_true(gh_test_run_until(f->base, nt_cli_closed, k, NT_WAIT_MS));
     assert_int_equal(k->reason, GH_OK);
 }
 

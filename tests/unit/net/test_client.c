@@ -19,7 +19,7 @@ static void test_connect_refused(void **state)
     f->cli_tls = nt_client_tls("ca.pem", NULL, NULL);
     struct nt_client k = {0};
     nt_connect(&k, f->base, ntohs(sa.sin_port), f->cli_tls, "hub.gatehouse.test");
-    assert_true(nt_run_until(f->base, nt_cli_closed, &k, NT_WAIT_MS));
+    assert_true(gh_test_run_until(f->base, nt_cli_closed, &k, NT_WAIT_MS));
     close(s);
     assert_false(k.opened);
     assert_int_equal(k.reason, GH_ERR_IO);
@@ -43,7 +43,7 @@ static void test_client_connect_timeout(void **state)
         .timeout_ms = 200,
     };
     assert_int_equal(gh_conn_connect(f->base, &p, &nt_cli_cbs, &k, &k.c), GH_OK);
-    assert_true(nt_run_until(f->base, nt_cli_closed, &k, NT_WAIT_MS));
+    assert_true(gh_test_run_until(f->base, nt_cli_closed, &k, NT_WAIT_MS));
     assert_int_equal(k.reason, GH_ERR_TIMEOUT);
     assert_string_equal(k.detail, "TLS handshake timed out");
 }
@@ -122,7 +122,7 @@ static void test_dns_resolution(void **state)
     };
     assert_int_equal(gh_conn_connect(f->base, &p, &nt_cli_cbs, &k, &k.c), GH_OK);
     struct nt_expect e = {&k, "resolved"};
-    assert_true(nt_run_until(f->base, nt_cli_got, &e, NT_WAIT_MS));
+    assert_true(gh_test_run_until(f->base, nt_cli_got, &e, NT_WAIT_MS));
     assert_string_equal(k.got, "resolved");
     assert_string_equal(f->srv.sni, "hub.gatehouse.test");
     assert_non_null(strstr(gh_conn_peer_addr(k.c), "127.0.0.1:"));
@@ -131,7 +131,7 @@ static void test_dns_resolution(void **state)
     struct nt_client u = {0};
     p.host = "nowhere.gatehouse.test";
     assert_int_equal(gh_conn_connect(f->base, &p, &nt_cli_cbs, &u, &u.c), GH_OK);
-    assert_true(nt_run_until(f->base, nt_cli_closed, &u, NT_WAIT_MS));
+    assert_true(gh_test_run_until(f->base, nt_cli_closed, &u, NT_WAIT_MS));
     assert_int_equal(u.reason, GH_ERR_NOT_FOUND);
     assert_true(strlen(u.detail) > 0);
     /* abort while resolving: on_close(GH_OK), later, once */
@@ -139,14 +139,14 @@ static void test_dns_resolution(void **state)
     assert_int_equal(gh_conn_connect(f->base, &p, &nt_cli_cbs, &w, &w.c), GH_OK);
     gh_conn_abort(w.c);
     assert_false(w.closed);
-    assert_true(nt_run_until(f->base, nt_cli_closed, &w, NT_WAIT_MS));
+    assert_true(gh_test_run_until(f->base, nt_cli_closed, &w, NT_WAIT_MS));
     assert_int_equal(w.reason, GH_OK);
     /* a resolver that never answers: the connect deadline ends it */
     event_del(udp_ev);
     struct nt_client t = {0};
     p.timeout_ms = 200;
     assert_int_equal(gh_conn_connect(f->base, &p, &nt_cli_cbs, &t, &t.c), GH_OK);
-    assert_true(nt_run_until(f->base, nt_cli_closed, &t, NT_WAIT_MS));
+    assert_true(gh_test_run_until(f->base, nt_cli_closed, &t, NT_WAIT_MS));
     assert_int_equal(t.reason, GH_ERR_TIMEOUT);
     assert_string_equal(t.detail, "connect timed out");
     evdns_base_free(dns, 1);

@@ -36,7 +36,7 @@ static void test_tls_echo(void **state)
     OPENSSL_free(want);
     /* client closes: the server sees the peer close */
     nt_close_client(f, &k);
-    assert_true(nt_run_until(f->base, nt_server_closed_one, &f->srv, NT_WAIT_MS));
+    assert_true(gh_test_run_until(f->base, nt_server_closed_one, &f->srv, NT_WAIT_MS));
     assert_int_equal(f->srv.last_reason, GH_ERR_CLOSED);
 }
 
@@ -167,7 +167,7 @@ static void test_sni_selects_certificate(void **state)
     /* unknown name: default certificate, which does not carry that name */
     memset(&k, 0, sizeof k);
     nt_connect(&k, f->base, gh_listener_port(f->srv.l), f->cli_tls, "other.gatehouse.test");
-    assert_true(nt_run_until(f->base, nt_cli_closed, &k, NT_WAIT_MS));
+    assert_true(gh_test_run_until(f->base, nt_cli_closed, &k, NT_WAIT_MS));
     assert_int_equal(k.reason, GH_ERR_CERT_VERIFY);
     assert_string_equal(k.detail, "hostname mismatch");
 }
@@ -186,12 +186,12 @@ static void test_hostname_mismatch(void **state)
     f->cli_tls = nt_client_tls("ca.pem", NULL, NULL);
     struct nt_client k = {0};
     nt_connect(&k, f->base, gh_listener_port(f->srv.l), f->cli_tls, "wrong.gatehouse.test");
-    assert_true(nt_run_until(f->base, nt_cli_closed, &k, NT_WAIT_MS));
+    assert_true(gh_test_run_until(f->base, nt_cli_closed, &k, NT_WAIT_MS));
     assert_false(k.opened);
     assert_int_equal(k.reason, GH_ERR_CERT_VERIFY);
     assert_string_equal(k.detail, "hostname mismatch");
     /* the server never hands the failed connection over */
-    assert_true(nt_run_until(f->base, handshake_failed, &f->srv, NT_WAIT_MS));
+    assert_true(gh_test_run_until(f->base, handshake_failed, &f->srv, NT_WAIT_MS));
     assert_int_equal(f->srv.accepted, 0);
     struct gh_listener_stats st;
     gh_listener_get_stats(f->srv.l, &st);
@@ -208,7 +208,7 @@ static void test_untrusted_server(void **state)
     f->cli_tls = nt_client_tls("rogue.pem", NULL, NULL);
     struct nt_client k = {0};
     nt_connect(&k, f->base, gh_listener_port(f->srv.l), f->cli_tls, "hub.gatehouse.test");
-    assert_true(nt_run_until(f->base, nt_cli_closed, &k, NT_WAIT_MS));
+    assert_true(gh_test_run_until(f->base, nt_cli_closed, &k, NT_WAIT_MS));
     assert_int_equal(k.reason, GH_ERR_CERT_VERIFY);
     if (!strstr(k.detail, "unable to get local issuer")) fail_msg("detail: %s", k.detail);
 }
@@ -233,7 +233,7 @@ static void test_reload_keeps_connections(void **state)
     a.got[0] = 0;
     assert_int_equal(gh_conn_write(a.c, "after", 5), GH_OK);
     struct nt_expect e = {&a, "after"};
-    assert_true(nt_run_until(f->base, nt_cli_got, &e, NT_WAIT_MS));
+    assert_true(gh_test_run_until(f->base, nt_cli_got, &e, NT_WAIT_MS));
     assert_false(a.closed);
     assert_string_equal(a.got, "after");
     /* a new one gets the new certificate */
@@ -269,10 +269,10 @@ static void test_server_freed_while_connected(void **state)
     k.got_len = 0;
     assert_int_equal(gh_conn_write(k.c, "two", 3), GH_OK);
     struct nt_expect e = {&k, "two"};
-    assert_true(nt_run_until(f->base, nt_cli_got, &e, NT_WAIT_MS));
+    assert_true(gh_test_run_until(f->base, nt_cli_got, &e, NT_WAIT_MS));
     assert_string_equal(k.got, "two");
     nt_close_client(f, &k);
-    assert_true(nt_run_until(f->base, nt_server_closed_one, &f->srv, NT_WAIT_MS));
+    assert_true(gh_test_run_until(f->base, nt_server_closed_one, &f->srv, NT_WAIT_MS));
 }
 
 static bool handshake_timed_out(void *arg)
@@ -290,9 +290,9 @@ static void test_handshake_timeout(void **state)
     /* a plain TCP client that never starts TLS: half-open handshake */
     struct nt_client k = {0};
     nt_connect(&k, f->base, gh_listener_port(f->srv.l), NULL, NULL);
-    assert_true(nt_run_until(f->base, nt_cli_opened, &k, NT_WAIT_MS));
-    assert_true(nt_run_until(f->base, handshake_timed_out, &f->srv, NT_WAIT_MS));
-    assert_true(nt_run_until(f->base, nt_cli_closed, &k, NT_WAIT_MS));
+    assert_true(gh_test_run_until(f->base, nt_cli_opened, &k, NT_WAIT_MS));
+    assert_true(gh_test_run_until(f->base, handshake_timed_out, &f->srv, NT_WAIT_MS));
+    assert_true(gh_test_run_until(f->base, nt_cli_closed, &k, NT_WAIT_MS));
     assert_int_equal(k.reason, GH_ERR_CLOSED);
     assert_int_equal(f->srv.accepted, 0);
 }
@@ -322,7 +322,7 @@ static void test_max_conns(void **state)
         .timeout_ms = 300,
     };
     assert_int_equal(gh_conn_connect(f->base, &p, &nt_cli_cbs, &b, &b.c), GH_OK);
-    assert_true(nt_run_until(f->base, nt_cli_closed, &b, NT_WAIT_MS));
+    assert_true(gh_test_run_until(f->base, nt_cli_closed, &b, NT_WAIT_MS));
     assert_int_equal(b.reason, GH_ERR_TIMEOUT);
     struct gh_listener_stats st;
     gh_listener_get_stats(f->srv.l, &st);
@@ -330,7 +330,7 @@ static void test_max_conns(void **state)
     assert_int_equal(st.active, 1);
     /* when the first goes, accepting resumes */
     nt_close_client(f, &a);
-    assert_true(nt_run_until(f->base, two_accepted_tcp, &f->srv, NT_WAIT_MS));
+    assert_true(gh_test_run_until(f->base, two_accepted_tcp, &f->srv, NT_WAIT_MS));
     struct nt_client c;
     nt_echo_once(f, &c, "hub.gatehouse.test", f->cli_tls, "third");
     nt_close_client(f, &c);

@@ -216,7 +216,7 @@ static void test_backpressure_and_drain(void **state)
     assert_int_equal(connect_with(f, &peer_cbs, &cl, &lim, &cl.c), GH_OK);
     /* writes before on_open are refused */
     assert_int_equal(gh_conn_write(cl.c, "x", 1), GH_ERR_CLOSED);
-    assert_true(nt_run_until(f->base, peer_got_all, &s.p, NT_WAIT_MS * 3));
+    assert_true(gh_test_run_until(f->base, peer_got_all, &s.p, NT_WAIT_MS * 3));
     assert_false(cl.closed);
     assert_false(s.p.closed);
     /* the writer saw the high-water signal and was drained twice at least */
@@ -234,8 +234,8 @@ static void test_backpressure_and_drain(void **state)
     struct gh_slice v[2] = {{big, 40000}, {big, 40000}};
     assert_int_equal(gh_conn_writev(cl.c, v, 2), GH_ERR_TOO_LARGE);
     gh_conn_abort(cl.c);
-    assert_true(nt_run_until(f->base, peer_closed, &cl, NT_WAIT_MS));
-    assert_true(nt_run_until(f->base, peer_closed, &s.p, NT_WAIT_MS));
+    assert_true(gh_test_run_until(f->base, peer_closed, &cl, NT_WAIT_MS));
+    assert_true(gh_test_run_until(f->base, peer_closed, &s.p, NT_WAIT_MS));
 }
 
 static bool never(void *arg)
@@ -255,10 +255,10 @@ static void test_input_limit_stops_reading(void **state)
     struct peer cl = {.total = 8u * 1024u * 1024u};
     s.p.total = cl.total;
     assert_int_equal(connect_with(f, &peer_cbs, &cl, NULL, &cl.c), GH_OK);
-    assert_true(nt_run_until(f->base, peer_opened, &cl, NT_WAIT_MS));
+    assert_true(gh_test_run_until(f->base, peer_opened, &cl, NT_WAIT_MS));
     /* the only way to show "stops" is to watch for a while: input must not
      * grow past in_max plus one read batch (a TLS record, a socket read) */
-    nt_run_until(f->base, never, NULL, 300);
+    gh_test_run_until(f->base, never, NULL, 300);
     assert_true(s.p.max_in >= in_max);
     assert_true(s.p.max_in <= in_max + 64 * 1024);
     assert_true(cl.sent < cl.total);
@@ -268,11 +268,11 @@ static void test_input_limit_stops_reading(void **state)
     assert_int_equal(gh_conn_peek(s.p.c, SIZE_MAX, &in), GH_OK);
     check_pattern(&s.p, in);
     assert_int_equal(gh_conn_consume(s.p.c, in.len), GH_OK);
-    assert_true(nt_run_until(f->base, peer_got_all, &s.p, NT_WAIT_MS * 3));
+    assert_true(gh_test_run_until(f->base, peer_got_all, &s.p, NT_WAIT_MS * 3));
     assert_int_equal(s.p.received, cl.total);
     assert_false(s.p.bad_data);
     gh_conn_close(cl.c);
-    assert_true(nt_run_until(f->base, peer_closed, &cl, NT_WAIT_MS));
+    assert_true(gh_test_run_until(f->base, peer_closed, &cl, NT_WAIT_MS));
     assert_int_equal(cl.reason, GH_OK);
 }
 
@@ -287,16 +287,16 @@ static void test_resume_offers_buffered_input(void **state)
     s.p.total = cl.total;
     assert_int_equal(connect_with(f, &peer_cbs, &cl, NULL, &cl.c), GH_OK);
     /* first on_read pauses without consuming */
-    assert_true(nt_run_until(f->base, peer_read_once, &s.p, NT_WAIT_MS));
+    assert_true(gh_test_run_until(f->base, peer_read_once, &s.p, NT_WAIT_MS));
     assert_int_equal(s.p.reads, 1);
     assert_true(gh_conn_input_len(s.p.c) > 0);
     /* resume: the buffered input is offered again without new bytes */
     gh_conn_resume_read(s.p.c);
-    assert_true(nt_run_until(f->base, peer_got_all, &s.p, NT_WAIT_MS));
+    assert_true(gh_test_run_until(f->base, peer_got_all, &s.p, NT_WAIT_MS));
     assert_int_equal(s.p.received, 1000);
     assert_false(s.p.bad_data);
     gh_conn_abort(cl.c);
-    assert_true(nt_run_until(f->base, peer_closed, &s.p, NT_WAIT_MS));
+    assert_true(gh_test_run_until(f->base, peer_closed, &s.p, NT_WAIT_MS));
     assert_int_equal(s.p.reason, GH_ERR_CLOSED);
 }
 
@@ -308,12 +308,12 @@ static void test_graceful_close_flushes(void **state)
     listen_with(f, NULL, srv_accept, &s);
     struct peer cl = {.consume = true, .total = 0};
     assert_int_equal(connect_with(f, &peer_cbs, &cl, NULL, &cl.c), GH_OK);
-    assert_true(nt_run_until(f->base, peer_closed, &cl, NT_WAIT_MS));
+    assert_true(gh_test_run_until(f->base, peer_closed, &cl, NT_WAIT_MS));
     /* everything queued before gh_conn_close arrived, then the close */
     assert_int_equal(cl.received, s.p.total);
     assert_false(cl.bad_data);
     assert_int_equal(cl.reason, GH_ERR_CLOSED);
-    assert_true(nt_run_until(f->base, peer_closed, &s.p, NT_WAIT_MS));
+    assert_true(gh_test_run_until(f->base, peer_closed, &s.p, NT_WAIT_MS));
     assert_int_equal(s.p.reason, GH_OK);
     assert_int_equal(s.p.close_calls, 1);
 }
@@ -326,7 +326,7 @@ static void test_abort_and_errors(void **state)
     listen_with(f, NULL, srv_accept, &s);
     struct peer cl = {.consume = true};
     assert_int_equal(connect_with(f, &peer_cbs, &cl, NULL, &cl.c), GH_OK);
-    assert_true(nt_run_until(f->base, peer_opened, &cl, NT_WAIT_MS));
+    assert_true(gh_test_run_until(f->base, peer_opened, &cl, NT_WAIT_MS));
     struct gh_conn *c = cl.c;
     /* empty input */
     struct gh_slice in = {(const uint8_t *)"x", 1};
@@ -343,7 +343,7 @@ static void test_abort_and_errors(void **state)
     struct gh_slice v[3] = {{buf, 100}, {buf + 100, 0}, {buf + 100, 200}};
     assert_int_equal(gh_conn_writev(c, v, 3), GH_OK);
     s.p.total = 300;
-    assert_true(nt_run_until(f->base, peer_got_all, &s.p, NT_WAIT_MS));
+    assert_true(gh_test_run_until(f->base, peer_got_all, &s.p, NT_WAIT_MS));
     assert_int_equal(s.p.received, 300);
     assert_false(s.p.bad_data);
     /* abort: on_close comes later, once, with GH_OK */
@@ -352,10 +352,10 @@ static void test_abort_and_errors(void **state)
     assert_int_equal(gh_conn_write(c, "x", 1), GH_ERR_CLOSED);
     gh_conn_close(c); /* no-op */
     gh_conn_abort(c); /* no-op */
-    assert_true(nt_run_until(f->base, peer_closed, &cl, NT_WAIT_MS));
+    assert_true(gh_test_run_until(f->base, peer_closed, &cl, NT_WAIT_MS));
     assert_int_equal(cl.close_calls, 1);
     assert_int_equal(cl.reason, GH_OK);
-    assert_true(nt_run_until(f->base, peer_closed, &s.p, NT_WAIT_MS));
+    assert_true(gh_test_run_until(f->base, peer_closed, &s.p, NT_WAIT_MS));
     assert_int_equal(s.p.reason, GH_ERR_CLOSED);
     /* let any stray callback run: still exactly once */
     for (int i = 0; i < 10; i++) event_base_loop(f->base, EVLOOP_NONBLOCK);
@@ -371,7 +371,7 @@ static void test_close_before_open(void **state)
     assert_int_equal(connect_with(f, &peer_cbs, &cl, NULL, &cl.c), GH_OK);
     gh_conn_close(cl.c);
     assert_false(cl.closed);
-    assert_true(nt_run_until(f->base, peer_closed, &cl, NT_WAIT_MS));
+    assert_true(gh_test_run_until(f->base, peer_closed, &cl, NT_WAIT_MS));
     assert_false(cl.opened);
     assert_int_equal(cl.reason, GH_OK);
     assert_int_equal(cl.close_calls, 1);
@@ -391,7 +391,7 @@ static void test_accept_without_callbacks(void **state)
     listen_with(f, NULL, accept_nothing, &calls);
     struct peer cl = {0};
     assert_int_equal(connect_with(f, &peer_cbs, &cl, NULL, &cl.c), GH_OK);
-    assert_true(nt_run_until(f->base, peer_closed, &cl, NT_WAIT_MS));
+    assert_true(gh_test_run_until(f->base, peer_closed, &cl, NT_WAIT_MS));
     assert_int_equal(calls, 1);
     assert_true(cl.reason == GH_ERR_CLOSED || cl.reason == GH_ERR_IO);
 }
@@ -418,13 +418,13 @@ static void test_listener_freed_in_accept(void **state)
     listen_with(f, NULL, accept_and_free_listener, &fr);
     struct peer cl = {.total = 5000};
     assert_int_equal(connect_with(f, &peer_cbs, &cl, NULL, &cl.c), GH_OK);
-    assert_true(nt_run_until(f->base, peer_got_all, &fr.s.p, NT_WAIT_MS));
+    assert_true(gh_test_run_until(f->base, peer_got_all, &fr.s.p, NT_WAIT_MS));
     assert_null(f->l);
     assert_int_equal(fr.s.p.received, 5000);
     gh_conn_close(fr.s.p.c);
-    assert_true(nt_run_until(f->base, peer_closed, &cl, NT_WAIT_MS));
+    assert_true(gh_test_run_until(f->base, peer_closed, &cl, NT_WAIT_MS));
     assert_int_equal(cl.reason, GH_ERR_CLOSED);
-    assert_true(nt_run_until(f->base, peer_closed, &fr.s.p, NT_WAIT_MS));
+    assert_true(gh_test_run_until(f->base, peer_closed, &fr.s.p, NT_WAIT_MS));
     assert_int_equal(fr.s.p.reason, GH_OK);
 }
 
@@ -454,24 +454,24 @@ static void test_handshake_admission(void **state)
         .host = "127.0.0.1", .port = gh_listener_port(f->l), .plaintext = true};
     struct peer idle = {0};
     assert_int_equal(gh_conn_connect(f->base, &p, &peer_cbs, &idle, &idle.c), GH_OK);
-    assert_true(nt_run_until(f->base, peer_opened, &idle, NT_WAIT_MS));
+    assert_true(gh_test_run_until(f->base, peer_opened, &idle, NT_WAIT_MS));
     /* a real client is admitted only once that slot times out */
     struct peer cl = {0};
     assert_int_equal(connect_with(f, &peer_cbs, &cl, NULL, &cl.c), GH_OK);
-    assert_true(nt_run_until(f->base, peer_opened, &cl, NT_WAIT_MS));
+    assert_true(gh_test_run_until(f->base, peer_opened, &cl, NT_WAIT_MS));
     assert_true(cl.opened);
     assert_true(stats_timeouts(f->l));
     /* TLS 1.3: the server finishes its side of the handshake just after */
-    assert_true(nt_run_until(f->base, stats_ok, f->l, NT_WAIT_MS));
+    assert_true(gh_test_run_until(f->base, stats_ok, f->l, NT_WAIT_MS));
     struct gh_listener_stats st;
     gh_listener_get_stats(f->l, &st);
     assert_int_equal(st.handshakes_ok, 1);
     assert_int_equal(st.handshaking, 0);
-    assert_true(nt_run_until(f->base, peer_closed, &idle, NT_WAIT_MS));
+    assert_true(gh_test_run_until(f->base, peer_closed, &idle, NT_WAIT_MS));
     assert_int_equal(idle.reason, GH_ERR_CLOSED);
     gh_conn_abort(cl.c);
-    assert_true(nt_run_until(f->base, peer_closed, &cl, NT_WAIT_MS));
-    assert_true(nt_run_until(f->base, peer_closed, &s.p, NT_WAIT_MS));
+    assert_true(gh_test_run_until(f->base, peer_closed, &cl, NT_WAIT_MS));
+    assert_true(gh_test_run_until(f->base, peer_closed, &s.p, NT_WAIT_MS));
 }
 
 int main(void)

@@ -144,7 +144,7 @@ static void s_client_echo(struct nt_fix *f, const char *const *extra, size_t n_e
     const char line[] = "ping from s_client\n";
     assert_int_equal(write(p.in_fd, line, sizeof line - 1), (ssize_t)(sizeof line - 1));
     struct want_out w = {&p, "ping from s_client"};
-    bool ok = nt_run_until(f->base, out_has, &w, NT_WAIT_MS) && strstr(p.out, w.text);
+    bool ok = gh_test_run_until(f->base, out_has, &w, NT_WAIT_MS) && strstr(p.out, w.text);
     if (!ok) {
         proc_cleanup(&p);
         fail_msg("no echo from s_client; output:\n%s", p.out);
@@ -153,7 +153,7 @@ static void s_client_echo(struct nt_fix *f, const char *const *extra, size_t n_e
     assert_int_equal(f->srv.received, sizeof line - 1);
     /* the server closes gracefully; s_client sees close_notify and exits */
     gh_conn_close(f->srv.last);
-    ok = nt_run_until(f->base, proc_done, &p, NT_WAIT_MS);
+    ok = gh_test_run_until(f->base, proc_done, &p, NT_WAIT_MS);
     proc_cleanup(&p);
     assert_true(ok);
     assert_true(WIFEXITED(p.status));
@@ -200,7 +200,7 @@ static void test_s_client_tls12_no_ecdhe_refused(void **state)
     spawn(&p, f->base, argv);
     close(p.in_fd);
     p.in_fd = -1;
-    bool ok = nt_run_until(f->base, proc_done, &p, NT_WAIT_MS);
+    bool ok = gh_test_run_until(f->base, proc_done, &p, NT_WAIT_MS);
     proc_cleanup(&p);
     assert_true(ok);
     assert_true(WIFEXITED(p.status) && WEXITSTATUS(p.status) != 0);
@@ -241,8 +241,8 @@ static void test_s_client_tls11_refused(void **state)
     spawn(&p, f->base, argv);
     close(p.in_fd);
     p.in_fd = -1;
-    bool done = nt_run_until(f->base, proc_done, &p, NT_WAIT_MS);
-    bool failed = nt_run_until(f->base, handshake_failed, &f->srv, NT_WAIT_MS);
+    bool done = gh_test_run_until(f->base, proc_done, &p, NT_WAIT_MS);
+    bool failed = gh_test_run_until(f->base, handshake_failed, &f->srv, NT_WAIT_MS);
     proc_cleanup(&p);
     assert_true(done);
     assert_true(failed);

@@ -98,8 +98,8 @@ static int kid_open_n(struct event_base *base, struct gh_tls_client *tls, uint16
         if (gh_conn_connect(base, &p, &kid_cbs, k, &c) != GH_OK) return -1;
     }
     struct kid_goal g = {k, k->opened + n};
-    if (!nt_run_until(base, kid_reached, &g, NT_WAIT_MS * 3) || k->closed) return -1;
-    nt_run_until(base, never, NULL, 100); /* settle: session tickets etc. */
+    if (!gh_test_run_until(base, kid_reached, &g, NT_WAIT_MS * 3) || k->closed) return -1;
+    gh_test_run_until(base, never, NULL, 100); /* settle: session tickets etc. */
     return 0;
 }
 
@@ -192,16 +192,16 @@ static void test_idle_mtls_memory(void **state)
     assert_int_equal(write(p2c[1], &port, sizeof port), (ssize_t)sizeof port);
 
     struct srv_goal g = {.s = &s, .ok = NT_MEM_WARM, .pipe_fd = c2p[0], .want_bytes = 1};
-    bool ok = nt_run_until(base, srv_reached, &g, NT_WAIT_MS * 3);
-    nt_run_until(base, never, NULL, 100);
+    bool ok = gh_test_run_until(base, srv_reached, &g, NT_WAIT_MS * 3);
+    gh_test_run_until(base, never, NULL, 100);
     size_t m0 = heap_bytes();
     if (ok) ok = write(p2c[1], "B", 1) == 1;
     g = (struct srv_goal){.s = &s,
                           .ok = NT_MEM_WARM + NT_MEM_CONNS,
                           .pipe_fd = c2p[0],
                           .want_bytes = sizeof(long long)};
-    if (ok) ok = nt_run_until(base, srv_reached, &g, NT_WAIT_MS * 3);
-    nt_run_until(base, never, NULL, 100);
+    if (ok) ok = gh_test_run_until(base, srv_reached, &g, NT_WAIT_MS * 3);
+    gh_test_run_until(base, never, NULL, 100);
     size_t m1 = heap_bytes();
     long long client_per = 0;
     if (g.got == sizeof client_per) memcpy(&client_per, g.buf, sizeof client_per);
@@ -222,7 +222,7 @@ static void test_idle_mtls_memory(void **state)
            s.version, NT_MEM_CONNS, NT_HEAP_COUNTER, server_per, client_per);
 
     /* the connections died with the child; let the server side see it */
-    assert_true(nt_run_until(base, no_conns, &s, NT_WAIT_MS));
+    assert_true(gh_test_run_until(base, no_conns, &s, NT_WAIT_MS));
     gh_listener_free(s.l);
     gh_tls_server_free(s.tls);
     event_free(pe);
