@@ -31,6 +31,7 @@
 
 #include "common/buf.h"
 #include "common/error.h"
+#include "pki/pki.h"
 
 /* ---- limits and defaults ------------------------------------------------- */
 #define GH_SIM_DEVICES_DEFAULT 10u
@@ -59,8 +60,12 @@
 #define GH_SIM_ID_MAX 128u              /* device id bytes (PROTOCOL.md 5.2) */
 #define GH_SIM_API_VERSION "2021-04-12" /* user name and REST api-version */
 #define GH_SIM_CLIENT_TYPE "gatehouse-sim/" GH_VERSION
-#define GH_SIM_TICK_MS 10u       /* pacing timer period */
-#define GH_SIM_PROGRESS_MS 1000u /* progress line period */
+#define GH_SIM_TICK_MS 10u           /* pacing timer period */
+#define GH_SIM_QOS0_MARKER_EVERY 64u /* --plain --qos 0: one QoS 1 message in this many */
+#define GH_SIM_QOS0_MARKERS 4u       /* ... and at most this many of them in flight */
+#define GH_SIM_PAYLOAD_DEFAULT 64u   /* --plain body bytes */
+#define GH_SIM_PAYLOAD_MIN 50u       /* room for {"seq":..,"t":..} with 64-bit values */
+#define GH_SIM_PROGRESS_MS 1000u     /* progress line period */
 
 enum gh_sim_auth { GH_SIM_AUTH_SAS = 0, GH_SIM_AUTH_X509 };
 
@@ -93,10 +98,15 @@ struct gh_sim_opts {
     unsigned keepalive_s;
     unsigned token_ttl_s;
     unsigned window;
-    bool create;          /* create/lookup the devices through REST */
-    bool json;            /* --json summary on stdout */
-    bool progress;        /* live progress line on stderr */
-    const char *work_dir; /* x509: where certificates are written; NULL: temp */
+    bool create;                   /* create/lookup the devices through REST */
+    bool json;                     /* --json summary on stdout */
+    bool progress;                 /* live progress line on stderr */
+    const char *work_dir;          /* x509: where certificates are written; NULL: temp */
+    bool reuse_certs;              /* x509: load certificates already in work_dir */
+    enum gh_pki_key_type key_type; /* x509: device key type */
+    bool plain;                    /* bare telemetry, no twin/method/C2D traffic */
+    unsigned payload_size;         /* --plain body bytes */
+    bool reconnect;                /* handshake loop: disconnect after every CONNACK, reconnect */
     const char *log_level;
     bool help;
 };
@@ -155,6 +165,13 @@ void gh_sim_sensor_step(struct gh_sim_sensor *s);
  * Errors: GH_ERR_NOBUFS (nothing appended), GH_ERR_ARG (time out of range). */
 GH_NODISCARD gh_err gh_sim_body(struct gh_writer *w, const char *device_id, uint64_t seq,
                                 const struct gh_sim_sensor *s, int64_t now_ms);
+
+/* --plain telemetry body: {"seq":N,"t":T} (T: Unix time in microseconds,
+ * for end-to-end latency) padded with spaces to exactly size bytes (valid
+ * JSON). Errors: GH_ERR_ARG (size below GH_SIM_PAYLOAD_MIN or above
+ * GH_SIM_BODY_MAX), GH_ERR_NOBUFS (no room in w; nothing appended). */
+GH_NODISCARD gh_err gh_sim_plain_body(struct gh_writer *w, uint64_t seq, int64_t now_us,
+                                      size_t size);
 
 /* Telemetry topic with the simulator's properties: content type
  * application/json, content encoding utf-8, message id "{device}-{seq}"

@@ -84,6 +84,19 @@ gh_err gh_sim_body(struct gh_writer *w, const char *device_id, uint64_t seq,
     return gh_writer_bytes(w, body, (size_t)k);
 }
 
+gh_err gh_sim_plain_body(struct gh_writer *w, uint64_t seq, int64_t now_us, size_t size)
+{
+    GH_ENSURE(w != NULL && now_us >= 0, GH_ERR_ARG);
+    GH_ENSURE(size >= GH_SIM_PAYLOAD_MIN && size <= GH_SIM_BODY_MAX, GH_ERR_ARG);
+    char body[GH_SIM_BODY_MAX + 1];
+    int k = snprintf(body, sizeof body, "{\"seq\":%llu,\"t\":%lld}", (unsigned long long)seq,
+                     (long long)now_us);
+    GH_ENSURE(k > 0 && (size_t)k <= size, GH_ERR_ARG);
+    memset(body + k, ' ', size - (size_t)k);
+    GH_ENSURE(size <= gh_writer_space(w), GH_ERR_NOBUFS);
+    return gh_writer_bytes(w, body, size);
+}
+
 gh_err gh_sim_topic(struct gh_writer *w, const char *device_id, uint64_t seq)
 {
     GH_ENSURE(w != NULL && device_id != NULL, GH_ERR_ARG);

@@ -4,6 +4,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <event2/event.h>
+
 #include "common/encoding.h"
 #include "common/log.h"
 #include "common/timefmt.h"
@@ -74,6 +76,18 @@ static void on_connected(void *user, bool session_present)
     d->ever_connected = true;
     s->connected_now++;
     s->connects++;
+    if (s->all_us == 0 && s->ever_connected == s->n) {
+        s->all_us = sim_now_us();
+        s->sent_at_all = s->sent;
+        s->acked_at_all = s->acked;
+        s->connects_at_all = s->connects;
+        s->cpu_at_all = sim_cpu_s();
+    }
+    if (s->o->reconnect) {
+        event_active(d->cycle_ev, EV_TIMEOUT, 0); /* stop, from the loop */
+        return;
+    }
+    if (s->o->plain) return; /* bare telemetry: nothing to subscribe to */
     char c2d[GH_SIM_ID_MAX + 48];
     snprintf(c2d, sizeof c2d, "devices/%s/messages/devicebound/#", d->id);
     const char *filters[NFILTERS] = {"$iothub/twin/res/#",
@@ -109,7 +123,11 @@ static void on_disconnected(void *user, gh_err why, int connack, const char *det
     } else {
         s->connect_failures++;
     }
-    if (why == GH_OK) return; /* stopped by us */
+    if (why == GH_OK) {
+        /* stopped by us: the handshake loop connects again */
+        if (s->o->reconnect && !s->closing) event_active(d->cycle_ev, EV_TIMEOUT, 0);
+        return;
+    }
     if (detail == NULL) detail = "";
     char esc[GH_LOG_EXCERPT_MAX * 4 + 8];
     gh_log_escape(esc, sizeof esc, detail, strlen(detail), 0);
@@ -202,15 +220,39 @@ static void on_acked(void *user, uint64_t cookie)
 {
     struct sim_dev *d = user;
     struct sim *s = d->sim;
-    s->acked++;
     int64_t now = sim_now_us();
+    if (s->o->qos == 0) { /* QoS 1 in a QoS 0 run: flow-control markers and fences */
+        if (cookie != 0) return;
+        s->fences_acked++;
+        if (s->fences_acked + s->fences_lost == s->fences_sent) s->fence_done_us = now;
+        return;
+    }
+    s->acked++;
     gh_sim_hist_add(&s->hist, now > (int64_t)cookie ? (uint64_t)(now - (int64_t)cookie) : 0);
 }
 
 static void on_unacked(void *user, uint64_t cookie)
 {
     struct sim_dev *d = user;
-    d->sim->unacked++;
+    if (d->sim->o->qos != 0)
+        d->sim->unacked++;
+    else if (cookie == 0)
+        d->sim->fences_lost++;
+}
+
+/* --reconnect: stop a connected device, start a stopped one (deferred to
+ * the loop: gh_mqttc_stop/start are not called from its callbacks). */
+static void on_cycle(evutil_socket_t fd, short what, void *arg)
+{
+    struct sim_dev *d = arg;
+    struct sim *s = d->sim;
+    if (s->closing || s->stopping) return;
+    if (d->connected) {
+        gh_mqttc_stop(d->c);
+        return;
+    }
+    gh_err rc = gh_mqttc_start(d->c);
+    if (rc != GH_OK) sim_fail(s, rc, "start %s: %s", d->id, gh_err_str(rc));
 }
 
 gh_err sim_dev_create(struct sim_dev *d)
@@ -238,7 +280,7 @@ gh_err sim_dev_create(struct sim_dev *d)
         .password = o->auth == GH_SIM_AUTH_SAS ? password : NULL,
         .keepalive_s = (uint16_t)o->keepalive_s,
         .clean_session = true,
-        .window = o->window,
+        .window = o->qos == 0 && o->plain ? GH_SIM_QOS0_MARKERS : o->window,
     };
     struct gh_mqttc_callbacks cb = {
         .on_connected = on_connected,
@@ -249,7 +291,37 @@ gh_err sim_dev_create(struct sim_dev *d)
         .on_suback = on_suback,
     };
     gh_sim_sensor_init(&d->sensor, (uint64_t)d->index + 1);
+    if (o->reconnect) {
+        d->cycle_ev = event_new(s->base, -1, 0, on_cycle, d);
+        GH_ENSURE(d->cycle_ev != NULL, GH_ERR_NOMEM);
+    }
     return gh_mqttc_new(&mo, &cb, d, &d->c);
+}
+
+static gh_err plain_topic(struct gh_writer *w, const char *id)
+{
+    char t[GH_SIM_TOPIC_MAX];
+    int k = snprintf(t, sizeof t, "devices/%s/messages/events/", id);
+    GH_ENSURE(k > 0 && (size_t)k < sizeof t, GH_ERR_NOBUFS);
+    GH_GUARD(gh_writer_bytes(w, t, (size_t)k + 1)); /* with the NUL */
+    return GH_OK;
+}
+
+gh_err sim_dev_fence(struct sim_dev *d)
+{
+    struct sim *s = d->sim;
+    GH_ENSURE(d->connected, GH_ERR_CLOSED);
+    char topic[GH_SIM_TOPIC_MAX];
+    uint8_t body[GH_SIM_BODY_MAX];
+    struct gh_writer tw, bw;
+    gh_writer_init(&tw, topic, sizeof topic);
+    gh_writer_init(&bw, body, sizeof body);
+    GH_GUARD(plain_topic(&tw, d->id));
+    GH_GUARD(gh_sim_plain_body(&bw, d->seq + 1, sim_wall_us(), s->o->payload_size));
+    GH_GUARD(gh_mqttc_publish(d->c, topic, body, bw.len, 1, 0));
+    d->fenced = true;
+    s->fences_sent++;
+    return GH_OK;
 }
 
 gh_err sim_dev_send(struct sim_dev *d)
@@ -262,10 +334,20 @@ gh_err sim_dev_send(struct sim_dev *d)
     gh_writer_init(&tw, topic, sizeof topic);
     gh_writer_init(&bw, body, sizeof body);
     uint64_t seq = d->seq + 1;
-    GH_GUARD(gh_sim_topic(&tw, d->id, seq));
-    GH_GUARD(gh_writer_terminate(&tw));
-    GH_GUARD(gh_sim_body(&bw, d->id, seq, &d->sensor, sim_wall_ms()));
-    GH_GUARD(gh_mqttc_publish(d->c, topic, body, bw.len, s->o->qos, (uint64_t)sim_now_us()));
+    if (s->o->plain) {
+        GH_GUARD(plain_topic(&tw, d->id));
+        GH_GUARD(gh_sim_plain_body(&bw, seq, sim_wall_us(), s->o->payload_size));
+    } else {
+        GH_GUARD(gh_sim_topic(&tw, d->id, seq));
+        GH_GUARD(gh_writer_terminate(&tw));
+        GH_GUARD(gh_sim_body(&bw, d->id, seq, &d->sensor, sim_wall_ms()));
+    }
+    /* --plain --qos 0: every GH_SIM_QOS0_MARKER_EVERY-th message goes as QoS 1
+     * and at most GH_SIM_QOS0_MARKERS of them are in flight (MQTT has no flow
+     * control for QoS 0: this bounds what sits unread in the buffers). */
+    uint8_t qos = s->o->qos;
+    if (qos == 0 && s->o->plain && seq % GH_SIM_QOS0_MARKER_EVERY == 0) qos = 1;
+    GH_GUARD(gh_mqttc_publish(d->c, topic, body, bw.len, qos, (uint64_t)sim_now_us()));
     d->seq = seq;
     s->sent++;
     gh_sim_sensor_step(&d->sensor);

@@ -31,7 +31,9 @@ struct sim_dev {
     bool started;   /* gh_mqttc_start done */
     bool connected; /* between on_connected and on_disconnected */
     bool ever_connected;
-    bool reported; /* first reported-properties patch sent */
+    bool reported;          /* first reported-properties patch sent */
+    struct event *cycle_ev; /* --reconnect: deferred stop / start */
+    bool fenced;            /* QoS 0 run: the final QoS 1 fence was sent */
 };
 
 /* The fleet and its counters. */
@@ -80,12 +82,27 @@ struct sim {
     uint64_t last_progress_sent, last_progress_acked;
     int64_t last_progress_us;
     struct gh_sim_hist hist;
+
+    /* the steady window: from every device connected to the stop */
+    int64_t all_us; /* every device connected at least once, 0: not yet */
+    uint64_t sent_at_all, acked_at_all, connects_at_all;
+    uint64_t sent_at_stop, acked_at_stop, connects_at_stop;
+    double cpu_at_all, cpu_at_end; /* own CPU seconds (user + system) */
+    int64_t end_us;                /* steady window end: stop, or the last fence ack */
+    /* QoS 0 runs end with one QoS 1 "fence" per device: its PUBACK says the
+     * server has processed every earlier message of that connection. */
+    uint64_t fences_sent, fences_acked, fences_lost;
+    int64_t fence_done_us;
 };
+
+/* Own CPU time so far (user + system), seconds. */
+double sim_cpu_s(void);
 
 /* Monotonic time in microseconds. */
 int64_t sim_now_us(void);
-/* Wall clock in milliseconds since the epoch. */
+/* Wall clock in milliseconds / microseconds since the epoch. */
 int64_t sim_wall_ms(void);
+int64_t sim_wall_us(void);
 
 /* Record the first error and its reason (printf-style) in s. Returns rc. */
 gh_err sim_fail(struct sim *s, gh_err rc, const char *fmt, ...)
@@ -104,5 +121,8 @@ GH_NODISCARD gh_err sim_dev_create(struct sim_dev *d);
 /* Send one telemetry message; GH_ERR_NOBUFS / GH_ERR_CLOSED when this
  * device cannot take one now. */
 GH_NODISCARD gh_err sim_dev_send(struct sim_dev *d);
+/* QoS 0 runs: send the device's final QoS 1 fence (--plain topic and body;
+ * not counted as telemetry). Errors as sim_dev_send. */
+GH_NODISCARD gh_err sim_dev_fence(struct sim_dev *d);
 
 #endif

@@ -38,6 +38,11 @@ enum opt {
     O_JSON,
     O_NO_PROGRESS,
     O_WORK_DIR,
+    O_REUSE_CERTS,
+    O_KEY_TYPE,
+    O_PLAIN,
+    O_PAYLOAD_SIZE,
+    O_RECONNECT,
     O_LOG_LEVEL,
     O_HELP,
 };
@@ -78,7 +83,9 @@ static const struct opt_info opts[] = {
                          "address of the hub's REST API (default: --address when\n"
                          "connecting directly, else the hub name)"},
     [O_CONNECT_RATE] = {"connect-rate", true, "R", "new connections per second (default 100)"},
-    [O_RATE] = {"rate", true, "R", "telemetry messages per second, whole fleet (default 10)"},
+    [O_RATE] = {"rate", true, "R|max",
+                "telemetry messages per second, whole fleet (default 10); max:\n"
+                "as fast as the QoS 1 windows and the connections take them"},
     [O_RATE_PER_DEVICE] = {"rate-per-device", false, NULL,
                            "--rate is per device, not for the fleet"},
     [O_QOS] = {"qos", true, "0|1", "telemetry QoS (default 1)"},
@@ -93,6 +100,18 @@ static const struct opt_info opts[] = {
     [O_JSON] = {"json", false, NULL, "print the summary as JSON on stdout"},
     [O_NO_PROGRESS] = {"no-progress", false, NULL, "no live progress line on stderr"},
     [O_WORK_DIR] = {"work-dir", true, "DIR", "x509: keep device certificates here (default: temp)"},
+    [O_REUSE_CERTS] = {"reuse-certs", false, NULL,
+                       "x509: use the certificates already in --work-dir (issue the\n"
+                       "missing ones)"},
+    [O_KEY_TYPE] = {"key-type", true, "TYPE",
+                    "x509: device key type, ec-p256 (default) or rsa-2048"},
+    [O_PLAIN] = {"plain", false, NULL,
+                 "bare telemetry for benchmarks: topic devices/{id}/messages/events/,\n"
+                 "--payload-size bytes, no twin/method/C2D subscriptions"},
+    [O_PAYLOAD_SIZE] = {"payload-size", true, "N", "--plain body size in bytes (default 64)"},
+    [O_RECONNECT] = {"reconnect", false, NULL,
+                     "handshake loop: every device disconnects after each CONNACK\n"
+                     "and connects again (no telemetry)"},
     [O_LOG_LEVEL] = {"log-level", true, "LEVEL", "debug, info, warn (default), error"},
     [O_HELP] = {"help", false, NULL, "show this help"},
 };
@@ -130,6 +149,8 @@ void gh_sim_opts_default(struct gh_sim_opts *o)
     o->window = GH_SIM_WINDOW_DEFAULT;
     o->create = true;
     o->progress = true;
+    o->key_type = GH_PKI_KEY_EC_P256;
+    o->payload_size = GH_SIM_PAYLOAD_DEFAULT;
 }
 
 void gh_sim_help(FILE *f)
@@ -309,7 +330,10 @@ static gh_err apply(struct gh_sim_opts *o, enum opt id, const char *v, char *msg
         rc = parse_rate(v, &o->connect_rate);
         break;
     case O_RATE:
-        rc = parse_rate(v, &o->rate);
+        if (strcmp(v, "max") == 0)
+            o->rate = GH_SIM_RATE_MAX;
+        else
+            rc = parse_rate(v, &o->rate);
         break;
     case O_RATE_PER_DEVICE:
         o->rate_per_device = true;
@@ -354,6 +378,27 @@ static gh_err apply(struct gh_sim_opts *o, enum opt id, const char *v, char *msg
     case O_WORK_DIR:
         o->work_dir = v;
         break;
+    case O_REUSE_CERTS:
+        o->reuse_certs = true;
+        break;
+    case O_KEY_TYPE:
+        if (strcmp(v, "ec-p256") == 0)
+            o->key_type = GH_PKI_KEY_EC_P256;
+        else if (strcmp(v, "rsa-2048") == 0)
+            o->key_type = GH_PKI_KEY_RSA_2048;
+        else
+            rc = GH_ERR_ARG;
+        break;
+    case O_PLAIN:
+        o->plain = true;
+        break;
+    case O_PAYLOAD_SIZE:
+        rc = parse_u64(v, GH_SIM_PAYLOAD_MIN, GH_SIM_BODY_MAX, &u);
+        if (rc == GH_OK) o->payload_size = (unsigned)u;
+        break;
+    case O_RECONNECT:
+        o->reconnect = true;
+        break;
     case O_LOG_LEVEL:
         if (strcmp(v, "debug") != 0 && strcmp(v, "info") != 0 && strcmp(v, "warn") != 0 &&
             strcmp(v, "error") != 0)
@@ -382,6 +427,10 @@ static gh_err check(const struct gh_sim_opts *o, char *msg, size_t cap)
     } else if (o->ca_cert != NULL || o->ca_key != NULL || o->ca_password_file != NULL) {
         return fail(msg, cap, GH_ERR_USAGE, "--ca-cert/--ca-key are for --auth x509");
     }
+    if (o->reuse_certs && (o->auth != GH_SIM_AUTH_X509 || o->work_dir == NULL))
+        return fail(msg, cap, GH_ERR_USAGE, "--reuse-certs needs --auth x509 and --work-dir");
+    if (o->reconnect && o->messages > 0)
+        return fail(msg, cap, GH_ERR_USAGE, "--reconnect sends no telemetry: use --duration");
     if (o->group_key != NULL && o->parent != NULL)
         return fail(msg, cap, GH_ERR_USAGE,
                     "--parent needs device creation; --group-key creates nothing");

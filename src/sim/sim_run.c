@@ -38,6 +38,21 @@ int64_t sim_wall_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+int64_t sim_wall_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+double sim_cpu_s(void)
+{
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) != 0) return 0.0;
+    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
+
 gh_err sim_fail(struct sim *s, gh_err rc, const char *fmt, ...)
 {
     if (s->first_err == GH_OK) {
@@ -82,6 +97,11 @@ static void begin_stop(struct sim *s, int64_t now)
     if (s->stopping) return;
     s->stopping = true;
     s->stop_us = now;
+    s->end_us = now;
+    s->sent_at_stop = s->sent;
+    s->acked_at_stop = s->acked;
+    s->connects_at_stop = s->connects;
+    s->cpu_at_end = sim_cpu_s();
     s->drain_until_us = now + (int64_t)s->o->drain_s * 1000000;
 }
 
@@ -111,6 +131,8 @@ static void ramp(struct sim *s, double dt)
 
 static void pace(struct sim *s, double dt)
 {
+    if (s->o->reconnect) return;               /* the handshake loop sends nothing */
+    if (s->o->plain && s->all_us == 0) return; /* benchmarks: start together */
     double rate = s->o->rate_per_device ? s->o->rate * (double)s->connected_now : s->o->rate;
     if (rate <= 0.0) return;
     s->send_credit += rate * dt;
@@ -136,6 +158,28 @@ static void pace(struct sim *s, double dt)
     }
 }
 
+/* Every connected device sends its fence once (retried on back-pressure). */
+static void fence(struct sim *s)
+{
+    if (s->o->reconnect || s->closing) return;
+    for (unsigned i = 0; i < s->n; i++) {
+        struct sim_dev *d = &s->devs[i];
+        if (d->fenced || !d->connected) continue;
+        gh_err rc = sim_dev_fence(d);
+        if (rc != GH_OK && rc != GH_ERR_NOBUFS && rc != GH_ERR_CLOSED) {
+            s->publish_errors++;
+            gh_log_warn("sim.fence_failed", "device=%s err=%s", d->id, gh_err_name(rc));
+        }
+    }
+}
+
+static bool fences_done(const struct sim *s)
+{
+    for (unsigned i = 0; i < s->n; i++)
+        if (s->devs[i].connected && !s->devs[i].fenced) return false;
+    return s->fences_acked + s->fences_lost == s->fences_sent;
+}
+
 static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
     struct sim *s = arg;
@@ -154,9 +198,18 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
             pace(s, dt);
         if (target_reached(s)) begin_stop(s, now);
     }
-    /* Drained: no PUBACK outstanding and (unless interrupted) every device
-     * connected at least once; or the drain time is over. */
+    if (s->stopping && s->o->qos == 0) fence(s);
+    /* Drained: no PUBACK outstanding (QoS 0: every fence answered) and
+     * (unless interrupted) every device connected at least once; or the
+     * drain time is over. */
     bool drained = in_flight(s) == 0 && (s->interrupted || s->ever_connected == s->n);
+    if (s->o->qos == 0 && !s->o->reconnect && drained) {
+        drained = fences_done(s);
+        if (drained && s->fence_done_us > 0 && s->end_us < s->fence_done_us) {
+            s->end_us = s->fence_done_us;
+            s->cpu_at_end = sim_cpu_s();
+        }
+    }
     if (s->stopping && (drained || now >= s->drain_until_us)) finish(s, now);
 }
 
@@ -221,6 +274,56 @@ static bool run_ok(const struct sim *s, gh_err *why)
     return true;
 }
 
+/* The steady window (every device connected .. sending stopped; a QoS 0
+ * run until the last fence's PUBACK): rates without the connection ramp,
+ * and the simulator's own CPU use over it. */
+struct steady {
+    bool valid;
+    double from_s, to_s, secs;
+    uint64_t messages, connects;
+    double rate, connect_rate, cpu_s, cpu_util;
+};
+
+static struct steady steady_of(const struct sim *s)
+{
+    struct steady st;
+    memset(&st, 0, sizeof st);
+    if (s->all_us == 0 || s->end_us <= s->all_us || (s->stop_us > 0 && s->all_us > s->stop_us))
+        return st;
+    st.valid = true;
+    st.from_s = (double)(s->all_us - s->t0_us) / US_PER_S;
+    st.to_s = (double)(s->end_us - s->t0_us) / US_PER_S;
+    st.secs = st.to_s - st.from_s;
+    st.messages =
+        s->o->qos == 0 ? s->sent_at_stop - s->sent_at_all : s->acked_at_stop - s->acked_at_all;
+    st.connects = s->connects_at_stop - s->connects_at_all;
+    st.rate = (double)st.messages / st.secs;
+    st.connect_rate = (double)st.connects / st.secs;
+    st.cpu_s = s->cpu_at_end - s->cpu_at_all;
+    st.cpu_util = st.cpu_s / st.secs;
+    return st;
+}
+
+static void add_steady(const struct sim *s, json_t *j)
+{
+    struct steady st = steady_of(s);
+    json_t *o = st.valid ? json_pack("{s:f, s:f, s:f, s:I, s:f, s:I, s:f, s:f, s:f}", "from_s",
+                                     st.from_s, "to_s", st.to_s, "seconds", st.secs, "messages",
+                                     (json_int_t)st.messages, "rate", st.rate, "connects",
+                                     (json_int_t)st.connects, "connect_rate", st.connect_rate,
+                                     "cpu_s", st.cpu_s, "cpu_util", st.cpu_util)
+                         : json_null();
+    (void)json_object_set_new(j, "steady", o);
+    (void)json_object_set_new(j, "all_connected_s",
+                              s->all_us ? json_real((double)(s->all_us - s->t0_us) / US_PER_S)
+                                        : json_null());
+    if (s->o->qos == 0)
+        (void)json_object_set_new(j, "fences",
+                                  json_pack("{s:I, s:I, s:I}", "sent", (json_int_t)s->fences_sent,
+                                            "acked", (json_int_t)s->fences_acked, "lost",
+                                            (json_int_t)s->fences_lost));
+}
+
 static void summary(const struct sim *s, double setup_s, bool ok)
 {
     int64_t end = s->stop_us ? s->stop_us : sim_now_us();
@@ -250,6 +353,7 @@ static void summary(const struct sim *s, double setup_s, bool ok)
             "p50", p50, "p99", p99, "max", mx, "count", (json_int_t)s->hist.count, "cpu_s", "user",
             cpu_s(ru.ru_utime), "system", cpu_s(ru.ru_stime), "max_rss_kb",
             (json_int_t)ru.ru_maxrss, "interrupted", s->interrupted);
+        if (j != NULL) add_steady(s, j);
         char *text = j ? json_dumps(j, JSON_INDENT(2)) : NULL;
         if (text != NULL) printf("%s\n", text);
         free(text);
@@ -279,6 +383,11 @@ static void summary(const struct sim *s, double setup_s, bool ok)
                (unsigned long long)s->c2d);
         printf("  cpu          %.2f s user, %.2f s system; max RSS %ld KiB\n", cpu_s(ru.ru_utime),
                cpu_s(ru.ru_stime), (long)ru.ru_maxrss);
+        struct steady st = steady_of(s);
+        if (st.valid)
+            printf("  steady       %.1f msg/s, %.1f connections/s over %.1f s (all connected at "
+                   "%.1f s); own CPU %.0f %%\n",
+                   st.rate, st.connect_rate, st.secs, st.from_s, 100.0 * st.cpu_util);
         if (s->last_error[0] != '\0') printf("  last error   %s\n", s->last_error);
     }
     fflush(stdout);
@@ -415,7 +524,10 @@ out:
     free_event(&s->progress_ev);
     free_event(&s->sig_int);
     free_event(&s->sig_term);
-    for (unsigned i = 0; s->devs != NULL && i < s->n; i++) gh_mqttc_free(s->devs[i].c);
+    for (unsigned i = 0; s->devs != NULL && i < s->n; i++) {
+        gh_mqttc_free(s->devs[i].c);
+        if (s->devs[i].cycle_ev != NULL) event_free(s->devs[i].cycle_ev);
+    }
     if (s->base != NULL) event_base_loop(s->base, EVLOOP_NONBLOCK);
     sim_setup_cleanup(s);
     if (s->dns != NULL) evdns_base_free(s->dns, 0);

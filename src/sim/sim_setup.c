@@ -328,6 +328,27 @@ static gh_err cert_paths(const char *dir, const char *id, char *cert, char *key,
     return GH_OK;
 }
 
+/* Issue one device certificate (chain file cert, key file key) under ca. */
+static gh_err issue_one(struct sim *s, const struct gh_pki_ca *ca, const char *dir, const char *id,
+                        const char *cert, const char *key, struct gh_pki_diag *diag)
+{
+    struct gh_pki_issue_req req;
+    gh_pki_issue_req_init(&req, GH_PKI_PROFILE_DEVICE);
+    req.cn = id;
+    struct gh_pki_subject_key sk = {.generate = s->o->key_type};
+    struct gh_pki_files files = {
+        .chain = cert, .cert = NULL, .key = key, .replace_cert = true, .replace_key = true};
+    /* cert holds the chain (leaf + tenant CA): what the TLS layer sends. */
+    char leaf[GH_SIM_PATH_MAX];
+    int k = snprintf(leaf, sizeof leaf, "%s/%s.leaf.pem", dir, id);
+    if (k <= 0 || (size_t)k >= sizeof leaf)
+        return sim_fail(s, GH_ERR_TOO_LARGE, "--work-dir: path too long");
+    files.cert = leaf;
+    gh_err rc = gh_pki_issue_files(&req, ca, &sk, &files, NULL, NULL, diag);
+    if (rc != GH_OK) return sim_fail(s, rc, "device certificate %s: %s", id, diag->msg);
+    return GH_OK;
+}
+
 static gh_err issue_certs(struct sim *s, const char *dir)
 {
     const struct gh_sim_opts *o = s->o;
@@ -355,25 +376,9 @@ static gh_err issue_certs(struct sim *s, const char *dir)
             sim_fail(s, rc, "--work-dir: path too long");
             goto out;
         }
-        struct gh_pki_issue_req req;
-        gh_pki_issue_req_init(&req, GH_PKI_PROFILE_DEVICE);
-        req.cn = d->id;
-        struct gh_pki_subject_key sk = {.generate = GH_PKI_KEY_TYPE_DEFAULT};
-        struct gh_pki_files files = {
-            .chain = cert, .cert = NULL, .key = key, .replace_cert = true, .replace_key = true};
-        /* cert holds the chain (leaf + tenant CA): what the TLS layer sends. */
-        char leaf[GH_SIM_PATH_MAX];
-        int k = snprintf(leaf, sizeof leaf, "%s/%s.leaf.pem", dir, d->id);
-        if (k <= 0 || (size_t)k >= sizeof leaf) {
-            rc = sim_fail(s, GH_ERR_TOO_LARGE, "--work-dir: path too long");
-            goto out;
-        }
-        files.cert = leaf;
-        rc = gh_pki_issue_files(&req, &ca, &sk, &files, NULL, NULL, &diag);
-        if (rc != GH_OK) {
-            sim_fail(s, rc, "device certificate %s: %s", d->id, diag.msg);
-            goto out;
-        }
+        bool have = o->reuse_certs && access(cert, R_OK) == 0 && access(key, R_OK) == 0;
+        if (!have) rc = issue_one(s, &ca, dir, d->id, cert, key, &diag);
+        if (rc != GH_OK) goto out;
         struct gh_tls_client_config tc = {
             .ca_file = o->ca ? o->ca : getenv(ENV_CA),
             .id = {.cert_file = cert, .key_file = key},

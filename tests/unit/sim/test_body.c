@@ -124,6 +124,32 @@ static void test_topic(void **state)
     assert_int_equal(gh_sim_topic(&w, NULL, 1), GH_ERR_ARG);
 }
 
+static void test_plain_body(void **state)
+{
+    char buf[GH_SIM_BODY_MAX + 8];
+    struct gh_writer w;
+    gh_writer_init(&w, buf, sizeof buf);
+    assert_int_equal(gh_sim_plain_body(&w, 17, 1790000000123456LL, 64), GH_OK);
+    assert_int_equal(w.len, 64);
+    const char *want = "{\"seq\":17,\"t\":1790000000123456}";
+    assert_memory_equal(buf, want, strlen(want));
+    for (size_t i = strlen(want); i < 64; i++) assert_int_equal(buf[i], ' ');
+    /* the largest values still fit the smallest size */
+    gh_writer_init(&w, buf, sizeof buf);
+    assert_int_equal(gh_sim_plain_body(&w, UINT64_MAX, 9999999999999999LL, GH_SIM_PAYLOAD_MIN),
+                     GH_OK);
+    assert_int_equal(w.len, GH_SIM_PAYLOAD_MIN);
+    /* sizes out of range, negative time, no room: nothing appended */
+    gh_writer_init(&w, buf, sizeof buf);
+    assert_int_equal(gh_sim_plain_body(&w, 1, 1, GH_SIM_PAYLOAD_MIN - 1), GH_ERR_ARG);
+    assert_int_equal(gh_sim_plain_body(&w, 1, 1, GH_SIM_BODY_MAX + 1), GH_ERR_ARG);
+    assert_int_equal(gh_sim_plain_body(&w, 1, -1, 64), GH_ERR_ARG);
+    assert_int_equal(w.len, 0);
+    gh_writer_init(&w, buf, 63);
+    assert_int_equal(gh_sim_plain_body(&w, 1, 1, 64), GH_ERR_NOBUFS);
+    assert_int_equal(w.len, 0);
+}
+
 static void test_hist(void **state)
 {
     struct gh_sim_hist *h = calloc(1, sizeof *h);
@@ -165,7 +191,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_device_id), cmocka_unit_test(test_sensor),
         cmocka_unit_test(test_body),      cmocka_unit_test(test_topic),
-        cmocka_unit_test(test_hist),
+        cmocka_unit_test(test_hist),      cmocka_unit_test(test_plain_body),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

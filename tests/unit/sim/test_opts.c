@@ -89,6 +89,44 @@ static void test_all_values(void **state)
     assert_string_equal(o.work_dir, "/tmp/x");
 }
 
+static void test_bench_options(void **state)
+{
+    struct gh_sim_opts o;
+    char msg[MSG_CAP];
+    assert_int_equal(parse(&o, msg, "--hub", "h.example.test", NULL), GH_OK);
+    assert_false(o.plain);
+    assert_false(o.reconnect);
+    assert_false(o.reuse_certs);
+    assert_int_equal(o.payload_size, GH_SIM_PAYLOAD_DEFAULT);
+    assert_int_equal(o.key_type, GH_PKI_KEY_EC_P256);
+    assert_int_equal(parse(&o, msg, "--hub", "h.example.test", "--plain", "--payload-size", "128",
+                           "--rate", "max", "--auth", "x509", "--ca-cert", "c", "--ca-key", "k",
+                           "--key-type", "rsa-2048", "--work-dir", "/tmp/x", "--reuse-certs", NULL),
+                     GH_OK);
+    assert_true(o.plain);
+    assert_int_equal(o.payload_size, 128);
+    assert_true(o.rate == GH_SIM_RATE_MAX);
+    assert_int_equal(o.key_type, GH_PKI_KEY_RSA_2048);
+    assert_true(o.reuse_certs);
+    assert_int_equal(
+        parse(&o, msg, "--hub", "h.example.test", "--reconnect", "--duration", "5s", NULL), GH_OK);
+    assert_true(o.reconnect);
+    /* errors */
+    assert_int_equal(parse(&o, msg, "--hub", "h.example.test", "--payload-size", "49", NULL),
+                     GH_ERR_ARG);
+    assert_int_equal(parse(&o, msg, "--hub", "h.example.test", "--payload-size", "513", NULL),
+                     GH_ERR_ARG);
+    assert_int_equal(parse(&o, msg, "--hub", "h.example.test", "--key-type", "dsa", NULL),
+                     GH_ERR_ARG);
+    assert_int_equal(parse(&o, msg, "--hub", "h.example.test", "--rate", "maximum", NULL),
+                     GH_ERR_ARG);
+    assert_int_equal(parse(&o, msg, "--hub", "h.example.test", "--reuse-certs", NULL),
+                     GH_ERR_USAGE);
+    assert_int_equal(
+        parse(&o, msg, "--hub", "h.example.test", "--reconnect", "--messages", "5", NULL),
+        GH_ERR_USAGE);
+}
+
 static void test_help(void **state)
 {
     struct gh_sim_opts o;
@@ -238,7 +276,7 @@ int main(void)
         cmocka_unit_test(test_defaults),   cmocka_unit_test(test_all_values),
         cmocka_unit_test(test_help),       cmocka_unit_test(test_usage_errors),
         cmocka_unit_test(test_bad_values), cmocka_unit_test(test_hostport),
-        cmocka_unit_test(test_duration),
+        cmocka_unit_test(test_duration),   cmocka_unit_test(test_bench_options),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
