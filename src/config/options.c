@@ -17,6 +17,7 @@ struct binder {
     size_t n;
     void *cfg;
     struct gh_toml_error *err;
+    const char *prefix; /* path of the element being bound, or NULL */
     bool seen[GH_OPTIONS_MAX];
     /* key path of the member being visited, plus one level for map members */
     const char *segs[GH_TOML_MAX_DEPTH + 2];
@@ -125,6 +126,7 @@ static gh_err set_text(const struct gh_option *o, void *cfg, const char *s, size
         break;
     case GH_OPT_STRING_ARRAY:
     case GH_OPT_TABLE_MAP:
+    case GH_OPT_TABLE_ARRAY:
         break;
     }
     got_text(got, cap, s, len);
@@ -184,7 +186,7 @@ static gh_err set_list_text(const struct gh_option *o, void *cfg, const char *te
 
 static gh_err set_default(const struct gh_option *o, void *cfg, char *got, size_t cap)
 {
-    if (o->type == GH_OPT_TABLE_MAP) return GH_OK;
+    if (o->type == GH_OPT_TABLE_MAP || o->type == GH_OPT_TABLE_ARRAY) return GH_OK;
     if (o->type == GH_OPT_STRING_ARRAY) {
         struct gh_string_list *l = field(o, cfg);
         l->count = 0; /* not freed: the caller's struct holds no live list */
@@ -237,6 +239,7 @@ static size_t type_size(enum gh_option_type t)
         return sizeof(struct gh_string_list);
     case GH_OPT_STRING:
     case GH_OPT_TABLE_MAP:
+    case GH_OPT_TABLE_ARRAY:
         break;
     }
     return 0;
@@ -251,7 +254,7 @@ static gh_err bad_table(struct gh_toml_error *err, const struct gh_option *o, co
 
 static gh_err check_default(const struct gh_option *o, struct gh_toml_error *err)
 {
-    if (o->type == GH_OPT_TABLE_MAP) return GH_OK;
+    if (o->type == GH_OPT_TABLE_MAP || o->type == GH_OPT_TABLE_ARRAY) return GH_OK;
     struct gh_option tmp = *o;
     tmp.offset = 0;
     void *buf = calloc(1, o->size);
@@ -269,11 +272,32 @@ static gh_err check_default(const struct gh_option *o, struct gh_toml_error *err
     return rc;
 }
 
+static bool scalar(enum gh_option_type t)
+{
+    return t == GH_OPT_STRING || t == GH_OPT_INT || t == GH_OPT_BOOL || t == GH_OPT_DURATION ||
+           t == GH_OPT_SIZE || t == GH_OPT_ENUM;
+}
+
+/* The element table of a GH_OPT_TABLE_ARRAY option. */
+static gh_err check_items(const struct gh_option *o, struct gh_toml_error *err)
+{
+    if (o->each == NULL || o->items == NULL || o->nitems == 0 || o->item_size == 0 ||
+        o->default_text != NULL)
+        return bad_table(err, o, "array of tables needs items, item_size, a callback, no default");
+    for (size_t i = 0; i < o->nitems; i++) {
+        const struct gh_option *it = &o->items[i];
+        if (!scalar(it->type)) return bad_table(err, o, "array of tables items must be scalars");
+        if (it->offset > o->item_size || it->size > o->item_size - it->offset)
+            return bad_table(err, o, "an item's field lies outside item_size");
+    }
+    return gh_options_check(o->items, o->nitems, err);
+}
+
 static gh_err check_one(const struct gh_option *o, struct gh_toml_error *err)
 {
     if (!name_ok(o->name)) return bad_table(err, o, "malformed name");
     if (o->doc == NULL || *o->doc == '\0') return bad_table(err, o, "no documentation");
-    if (o->type > GH_OPT_TABLE_MAP) return bad_table(err, o, "unknown type");
+    if (o->type > GH_OPT_TABLE_ARRAY) return bad_table(err, o, "unknown type");
     size_t want = type_size(o->type);
     if (o->type == GH_OPT_STRING ? o->size < 1 : want != 0 && o->size != want)
         return bad_table(err, o, "field size does not match the type");
@@ -281,12 +305,13 @@ static gh_err check_one(const struct gh_option *o, struct gh_toml_error *err)
         return bad_table(err, o, "enum without values");
     if (o->type == GH_OPT_TABLE_MAP && (o->map == NULL || o->default_text != NULL))
         return bad_table(err, o, "table map needs a callback and no default");
+    if (o->type == GH_OPT_TABLE_ARRAY) GH_GUARD(check_items(o, err));
     if ((o->type == GH_OPT_INT || o->type == GH_OPT_DURATION || o->type == GH_OPT_SIZE ||
-         o->type == GH_OPT_STRING_ARRAY) &&
+         o->type == GH_OPT_STRING_ARRAY || o->type == GH_OPT_TABLE_ARRAY) &&
         o->min > o->max)
         return bad_table(err, o, "min > max");
     if ((o->type == GH_OPT_DURATION || o->type == GH_OPT_SIZE || o->type == GH_OPT_STRING_ARRAY ||
-         o->type == GH_OPT_STRING) &&
+         o->type == GH_OPT_STRING || o->type == GH_OPT_TABLE_ARRAY) &&
         o->min < 0)
         return bad_table(err, o, "negative min");
     if (o->required && o->default_text != NULL)
@@ -314,6 +339,11 @@ static char *path_text(const struct binder *b, unsigned depth, char *out, size_t
 {
     size_t o = 0;
     out[0] = '\0';
+    if (b->prefix != NULL) {
+        int w = snprintf(out, cap, "%s.", b->prefix);
+        if (w < 0 || (size_t)w >= cap) return out;
+        o = (size_t)w;
+    }
     for (unsigned i = 0; i <= depth; i++) {
         char seg[PATH_TEXT_MAX];
         bool bare = b->lens[i] > 0;
@@ -415,6 +445,73 @@ static gh_err bind_map(struct binder *b, const struct gh_option *o, const struct
     return GH_OK;
 }
 
+static gh_err visit(struct binder *b, const struct gh_toml_value *t, unsigned depth);
+
+/* Bind one element table of a GH_OPT_TABLE_ARRAY against o->items, as the
+ * top level is bound, and hand it to o->each. */
+static gh_err bind_element(struct binder *b, const struct gh_option *o, const char *path,
+                           size_t index, const struct gh_toml_value *e)
+{
+    struct binder *sub = calloc(1, sizeof *sub);
+    void *item = calloc(1, o->item_size);
+    gh_err rc = GH_ERR_NOMEM;
+    char got[DESC_MAX];
+    if (sub == NULL || item == NULL) goto out;
+    *sub = (struct binder){
+        .table = o->items, .n = o->nitems, .cfg = item, .err = b->err, .prefix = path};
+    for (size_t i = 0; i < o->nitems; i++) {
+        rc = set_default(&o->items[i], item, got, sizeof got);
+        if (rc != GH_OK) goto out; /* defaults were validated: only GH_ERR_NOMEM */
+    }
+    rc = visit(sub, e, 0);
+    for (size_t i = 0; rc == GH_OK && i < o->nitems; i++) {
+        if (o->items[i].required && !sub->seen[i]) {
+            gh_toml_error_at(b->err, gh_toml_pos(e), "%s: missing required key '%s'", path,
+                             o->items[i].name);
+            rc = GH_ERR_CONFIG_MISSING;
+        }
+    }
+    if (rc != GH_OK) goto out;
+    b->err->msg[0] = '\0';
+    rc = o->each(b->cfg, path, index, item, e, b->err);
+    if (rc != GH_OK && b->err->msg[0] == '\0')
+        gh_toml_error_at(b->err, gh_toml_pos(e), "%s: invalid value", path);
+out:
+    if (item != NULL) {
+        gh_options_cleanup(o->items, o->nitems, item);
+        explicit_bzero(item, o->item_size);
+    }
+    free(item);
+    free(sub);
+    return rc;
+}
+
+static gh_err bind_tables(struct binder *b, const struct gh_option *o,
+                          const struct gh_toml_value *v, unsigned depth)
+{
+    if (gh_toml_type(v) != GH_TOML_ARRAY) return wrong_type(b, o, v, depth);
+    size_t count = gh_toml_count(v);
+    if ((int64_t)count < o->min || (int64_t)count > o->max) {
+        char got[32];
+        snprintf(got, sizeof got, "%zu items", count);
+        return value_error(b, o, v, depth, got);
+    }
+    char base[PATH_TEXT_MAX];
+    path_text(b, depth, base, sizeof base);
+    size_t i = 0;
+    for (const struct gh_toml_value *e = gh_toml_first(v); e; e = gh_toml_next(e), i++) {
+        char path[PATH_TEXT_MAX + 24];
+        snprintf(path, sizeof path, "%s[%zu]", base, i);
+        if (gh_toml_type(e) != GH_TOML_TABLE) {
+            gh_toml_error_at(b->err, gh_toml_pos(e), "%s: expected table, got %s", path,
+                             gh_toml_type_name(gh_toml_type(e)));
+            return GH_ERR_CONFIG_VALUE;
+        }
+        GH_GUARD(bind_element(b, o, path, i, e));
+    }
+    return GH_OK;
+}
+
 static gh_err bind(struct binder *b, const struct gh_option *o, const struct gh_toml_value *v,
                    unsigned depth)
 {
@@ -428,6 +525,8 @@ static gh_err bind(struct binder *b, const struct gh_option *o, const struct gh_
     switch (o->type) {
     case GH_OPT_TABLE_MAP:
         return bind_map(b, o, v, depth);
+    case GH_OPT_TABLE_ARRAY:
+        return bind_tables(b, o, v, depth);
     case GH_OPT_STRING_ARRAY:
         if (t != GH_TOML_ARRAY) return wrong_type(b, o, v, depth);
         return bind_list(b, o, v, depth);
@@ -556,6 +655,7 @@ static bool same_value(const struct gh_option *o, const void *a, const void *b)
         return true;
     }
     case GH_OPT_TABLE_MAP:
+    case GH_OPT_TABLE_ARRAY:
         return true;
     case GH_OPT_INT:
     case GH_OPT_BOOL:

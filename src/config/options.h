@@ -38,6 +38,19 @@
  *                        member, in file order; the callback validates and
  *                        stores (the member may be any TOML type, also a
  *                        nested table). No default; offset/size unused.
+ *   GH_OPT_TABLE_ARRAY   array of tables ([[name]] sections, or an array of
+ *                        inline tables) with min..max elements. Each element
+ *                        is bound against its own option table `items`
+ *                        (nitems entries, offsets into an element struct of
+ *                        item_size bytes) exactly as the top level is:
+ *                        defaults, unknown keys, types, bounds, required
+ *                        keys, with paths like "dps.linked_hubs[1].port".
+ *                        Items may only be scalar types (STRING, INT, BOOL,
+ *                        DURATION, SIZE, ENUM). The bound element (zeroed,
+ *                        then filled; wiped and freed afterwards) is handed
+ *                        to `each`, in file order, which checks it against
+ *                        the rest of the config and copies it out. No
+ *                        default; offset/size unused.
  * Defaults are written as text in the same syntax as file values
  * ("8883", "true", "30s", "256KiB", "dps", "a,b") and are checked against
  * the bounds like file values (a bad default is GH_ERR_INTERNAL).
@@ -70,6 +83,7 @@ enum gh_option_type {
     GH_OPT_SIZE,
     GH_OPT_ENUM,
     GH_OPT_TABLE_MAP,
+    GH_OPT_TABLE_ARRAY,
 };
 
 /* Storage of a GH_OPT_STRING_ARRAY: count NUL-terminated heap strings. */
@@ -88,6 +102,16 @@ struct gh_string_list {
 typedef gh_err (*gh_option_map_fn)(void *config, const char *path, const char *key,
                                    const struct gh_toml_value *value, struct gh_toml_error *err);
 
+/* Called for each element of a GH_OPT_TABLE_ARRAY, after the element was
+ * bound into item (a struct of the option's item_size bytes, valid only
+ * during the call: copy what you keep). path is the element's path for
+ * messages ("dps.linked_hubs[0]"), index its 0-based position, table the
+ * element itself (for positions: gh_toml_pos). Errors are reported as for
+ * gh_option_map_fn (an empty err->msg becomes "<path>: invalid value" at
+ * the element). */
+typedef gh_err (*gh_option_each_fn)(void *config, const char *path, size_t index, const void *item,
+                                    const struct gh_toml_value *table, struct gh_toml_error *err);
+
 struct gh_option {
     const char *name; /* dotted path of bare segments, e.g. "listen.port" */
     enum gh_option_type type;
@@ -100,6 +124,10 @@ struct gh_option {
     size_t offset, size;       /* field in the config struct: GH_OPTION_FIELD */
     const char *const *values; /* GH_OPT_ENUM: allowed values, NULL-terminated */
     gh_option_map_fn map;      /* GH_OPT_TABLE_MAP */
+    /* GH_OPT_TABLE_ARRAY: the element's options, its size, the callback. */
+    const struct gh_option *items;
+    size_t nitems, item_size;
+    gh_option_each_fn each;
 };
 
 /* .offset and .size of a member of the config struct type. */
@@ -108,7 +136,9 @@ struct gh_option {
 
 /* Validate a table: names well-formed, unique, none a prefix of another;
  * doc present; size matching the type; bounds sane; defaults valid and in
- * range; required options without default; at most GH_OPTIONS_MAX.
+ * range; required options without default; at most GH_OPTIONS_MAX; the
+ * item tables of GH_OPT_TABLE_ARRAY options likewise (scalar types only,
+ * fields inside item_size).
  * Errors: GH_ERR_INTERNAL (err->msg names the option), GH_ERR_NOMEM.
  * err may be NULL. Thread-safe. */
 GH_NODISCARD gh_err gh_options_check(const struct gh_option *table, size_t n,
@@ -141,7 +171,8 @@ const struct gh_option *gh_options_changed(const struct gh_option *table, size_t
 const struct gh_option *gh_options_find(const struct gh_option *table, size_t n, const char *name);
 
 /* Print the option reference as a Markdown table: option, type, default,
- * range, reloadable, description (secret defaults are not shown).
+ * range, reloadable, description (secret defaults are not shown). The
+ * items of a GH_OPT_TABLE_ARRAY follow its row, named "<name>[].<item>".
  * Errors: GH_ERR_IO if writing to f failed. */
 GH_NODISCARD gh_err gh_options_print_markdown(const struct gh_option *table, size_t n, FILE *f);
 

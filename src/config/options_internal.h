@@ -7,7 +7,7 @@
 #include "config/options.h"
 
 /* "string", "integer", "boolean", "string array", "duration", "size",
- * "enum", "table"; static storage. */
+ * "enum", "table", "array of tables"; static storage. */
 const char *opt_type_name(enum gh_option_type t);
 /* What a value of o must look like, for messages:
  * "integer 1..65535", "one of \"dps\", \"manual\"", ... */

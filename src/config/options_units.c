@@ -138,6 +138,8 @@ const char *opt_type_name(enum gh_option_type t)
         return "enum";
     case GH_OPT_TABLE_MAP:
         return "table";
+    case GH_OPT_TABLE_ARRAY:
+        return "array of tables";
     }
     return "unknown";
 }
@@ -177,13 +179,15 @@ char *opt_range(const struct gh_option *o, char *out, size_t cap)
         return out;
     case GH_OPT_INT:
     case GH_OPT_STRING_ARRAY:
+    case GH_OPT_TABLE_ARRAY:
     case GH_OPT_DURATION:
     case GH_OPT_SIZE:
         break;
     }
     fmt_bound(o, o->min, lo, sizeof lo);
     fmt_bound(o, o->max, hi, sizeof hi);
-    const char *unit = o->type == GH_OPT_STRING_ARRAY ? " items" : "";
+    const char *unit =
+        o->type == GH_OPT_STRING_ARRAY || o->type == GH_OPT_TABLE_ARRAY ? " items" : "";
     if (o->min <= floor && o->max == INT64_MAX)
         snprintf(out, cap, "any");
     else if (o->max == INT64_MAX)
@@ -220,6 +224,9 @@ char *opt_expected(const struct gh_option *o, char *out, size_t cap)
         break;
     case GH_OPT_STRING_ARRAY:
         snprintf(out, cap, "array of strings%s%s%s", any ? "" : " (", r, any ? "" : ")");
+        break;
+    case GH_OPT_TABLE_ARRAY:
+        snprintf(out, cap, "array of tables%s%s%s", any ? "" : " (", r, any ? "" : ")");
         break;
     case GH_OPT_DURATION:
         snprintf(out, cap, "duration%s%s (like \"30s\", \"5m\", \"1h\" or integer seconds)", sp, r);

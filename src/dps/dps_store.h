@@ -154,6 +154,13 @@ GH_NODISCARD gh_err gh_dps_store_operation_get(struct gh_dps_store *s, const cha
                                                const char *operation_id,
                                                struct gh_dps_operation *out);
 
+/* Finish every operation still assigning (left by a process that stopped
+ * or crashed while assignments were queued or running) with status failed,
+ * error_code and message (registration states are not touched); *n (may be
+ * NULL) = how many. Errors: GH_ERR_ARG (message too long, code 0). */
+GH_NODISCARD gh_err gh_dps_store_operation_fail_pending(struct gh_dps_store *s, int32_t error_code,
+                                                        const char *message, uint64_t *n);
+
 /* Remove expired operations; *n (may be NULL) = how many. */
 GH_NODISCARD gh_err gh_dps_store_operation_expire(struct gh_dps_store *s, uint64_t *n);
 

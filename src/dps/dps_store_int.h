@@ -33,7 +33,9 @@
                  "updated_ms, result) VALUES(?1, ?2, ?3, 1, ?4, ?4, '')")                          \
     X(OP_FINISH, "UPDATE operation SET status = ?2, updated_ms = ?3, result = ?4 WHERE id = ?1")   \
     X(OP_GET, "SELECT id, registration_id, status, created_ms, updated_ms, result FROM operation " \
-              "WHERE id = ?1 AND reg_key = ?2 AND created_ms > ?3")
+              "WHERE id = ?1 AND reg_key = ?2 AND created_ms > ?3")                                \
+    X(OP_PENDING, "SELECT id, registration_id FROM operation WHERE status = 1 ORDER BY id "        \
+                  "LIMIT ?1")
 
 enum gh_dps_stmt {
 #define GH_X(name, sql) GH_DPS_STMT_##name,

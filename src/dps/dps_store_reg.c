@@ -1,4 +1,5 @@
 /* Registration states and operations in dps.db (see dps_store.h). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -338,5 +339,49 @@ gh_err gh_dps_store_operation_get(struct gh_dps_store *s, const char *registrati
     sqlite3_reset(st);
     GH_GUARD(rc);
     if (!row) return gh_db_fail(&s->db, GH_ERR_NOT_FOUND, "operation not found");
+    return GH_OK;
+}
+
+/* Operations per page while failing the pending ones. */
+#define PENDING_PAGE 64
+
+gh_err gh_dps_store_operation_fail_pending(struct gh_dps_store *s, int32_t error_code,
+                                           const char *message, uint64_t *n)
+{
+    if (error_code == 0 || strlen(message) > GH_DPS_ERRMSG_MAX)
+        return gh_db_fail(&s->db, GH_ERR_ARG, "a failed operation needs a code and a message");
+    uint64_t total = 0;
+    for (;;) {
+        char ids[PENDING_PAGE][GH_DPS_OPID_LEN + 1], regs[PENDING_PAGE][GH_DPS_ID_MAX + 1];
+        size_t count = 0;
+        sqlite3_stmt *st;
+        GH_GUARD(gh_db_stmt(&s->db, GH_DPS_STMT_OP_PENDING, &st));
+        gh_err rc = gh_db_bind_int(&s->db, st, 1, PENDING_PAGE);
+        bool row = true;
+        while (rc == GH_OK && count < PENDING_PAGE) {
+            rc = gh_db_step(&s->db, st, &row, "list pending operations");
+            if (rc != GH_OK || !row) break;
+            rc = gh_dps_i_col_text(s, st, 0, OP_TABLE, "?", "id", ids[count], sizeof ids[0]);
+            if (rc == GH_OK)
+                rc = gh_dps_i_col_text(s, st, 1, OP_TABLE, ids[count], "registration_id",
+                                       regs[count], sizeof regs[0]);
+            if (rc == GH_OK) count++;
+        }
+        gh_db_done(st);
+        GH_GUARD(rc);
+        for (size_t i = 0; i < count; i++) {
+            struct gh_dps_registration r;
+            memset(&r, 0, sizeof r);
+            memcpy(r.registration_id, regs[i], sizeof r.registration_id);
+            r.status = GH_DPS_FAILED;
+            r.error_code = error_code;
+            snprintf(r.error_message, sizeof r.error_message, "%s", message);
+            r.updated_ms = r.created_ms = gh_dps_store_now(s);
+            GH_GUARD(gh_dps_store_operation_finish(s, ids[i], &r));
+            total++;
+        }
+        if (count < PENDING_PAGE) break;
+    }
+    if (n != NULL) *n = total;
     return GH_OK;
 }

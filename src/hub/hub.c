@@ -19,6 +19,7 @@
 #include "common/log.h"
 #include "dps/dps_assign.h"
 #include "dps/dps_store.h"
+#include "dps/dps_worker.h"
 #include "hub/rest.h"
 #include "hub/rest_dps.h"
 #include "hub/server_cert.h"
@@ -59,6 +60,7 @@ struct gh_hub {
     struct gh_dps_store *dps;
     struct gh_dps_embedded dps_embedded;
     struct gh_dps_hub dps_target;
+    struct gh_dps_worker *dps_worker; /* linked hubs: the assignment thread */
 };
 
 struct gh_hub_sessions *gh_hub_sessions(struct gh_hub *hub);
@@ -102,6 +104,82 @@ const struct gh_dps_hub *gh_hub_dps_target(struct gh_hub *hub)
 static void dps_ca_changed(void *ctx)
 {
     gh_hub_ca_changed(ctx);
+}
+
+gh_err gh_hub_dps_register(struct gh_hub *hub, const char *reg, const struct gh_dps_attest *a,
+                           struct gh_dps_operation *op, struct gh_dps_registration *state,
+                           bool *queued)
+{
+    GH_ENSURE(hub->dps != NULL, GH_ERR_ARG);
+    struct gh_dps_operation o;
+    memset(&o, 0, sizeof o);
+    GH_GUARD(gh_dps_store_operation_create(hub->dps, reg, &o));
+    gh_err rc;
+    if (hub->dps_worker != NULL) {
+        rc = gh_dps_worker_submit(hub->dps_worker, reg, o.id, a);
+        if (rc != GH_OK) {
+            /* Nobody will poll it: the device is told to come back. */
+            struct gh_dps_registration r;
+            memset(&r, 0, sizeof r);
+            snprintf(r.registration_id, sizeof r.registration_id, "%s", reg);
+            r.status = GH_DPS_FAILED;
+            r.error_code = GH_DPS_ERR_THROTTLED;
+            snprintf(r.error_message, sizeof r.error_message, "Too many registrations waiting.");
+            gh_err f = gh_dps_store_operation_finish(hub->dps, o.id, &r);
+            if (f != GH_OK)
+                gh_log_error("dps.register.throttle", "err=%s detail=\"%s\"", gh_err_name(f),
+                             gh_dps_store_errmsg(hub->dps));
+            gh_dps_operation_cleanup(&o);
+            return rc == GH_ERR_CLOSED ? GH_ERR_QUEUE_FULL : rc;
+        }
+        *queued = true;
+        *op = o;
+        return GH_OK;
+    }
+    *queued = false;
+    rc = gh_dps_assign(hub->dps, a, reg, &hub->dps_target, 1, state);
+    if (rc == GH_OK) rc = gh_dps_store_operation_finish(hub->dps, o.id, state);
+    if (rc != GH_OK) {
+        gh_dps_operation_cleanup(&o);
+        return rc;
+    }
+    *op = o;
+    return GH_OK;
+}
+
+/* Linked hubs: start the assignment worker (docs/dps.md). */
+static gh_err dps_worker_start(struct gh_hub *hub, char *errbuf, size_t errlen)
+{
+    const struct gh_hub_config *cfg = &hub->cfg;
+    struct gh_dps_remote_config hubs[GH_HUB_LINKED_MAX];
+    for (size_t i = 0; i < cfg->dps_nlinked; i++) {
+        const struct gh_hub_linked_hub *l = &cfg->dps_linked[i];
+        hubs[i] = (struct gh_dps_remote_config){
+            .host_name = l->host_name,
+            .policy = l->policy,
+            .key = l->key,
+            .address = l->address,
+            .port = (uint16_t)l->port,
+            .ca_file = l->ca[0] ? l->ca : cfg->tls_ca_cert,
+            .timeout_ms = (unsigned)cfg->dps_linked_timeout * 1000u,
+        };
+    }
+    struct gh_dps_worker_config wc = {.data_dir = cfg->data_dir,
+                                      .hubs = hubs,
+                                      .nhubs = cfg->dps_nlinked,
+                                      .queue_max = (size_t)cfg->dps_assign_queue};
+    char detail[256] = "";
+    gh_err rc = gh_dps_worker_start(&wc, &hub->dps_worker, detail, sizeof detail);
+    if (rc != GH_OK) {
+        snprintf(errbuf, errlen, "provisioning: cannot start the assignment worker: %s", detail);
+        return rc;
+    }
+    for (size_t i = 0; i < cfg->dps_nlinked; i++)
+        gh_log_info("dps.linked_hub", "host=%s address=%s port=%lld policy=%s",
+                    cfg->dps_linked[i].host_name,
+                    cfg->dps_linked[i].address[0] ? cfg->dps_linked[i].address : "(resolve)",
+                    (long long)cfg->dps_linked[i].port, cfg->dps_linked[i].policy);
+    return GH_OK;
 }
 
 /* ---- CA trust store for certificateAuthority devices ------------------ */
@@ -385,6 +463,17 @@ gh_err gh_hub_new(const struct gh_hub_config *cfg, struct gh_hub **out, char *er
         hub->dps_embedded = (struct gh_dps_embedded){
             .store = hub->store, .ca_changed = dps_ca_changed, .ca_changed_ctx = hub};
         gh_dps_hub_embedded(&hub->dps_target, hub->cfg.hostname, &hub->dps_embedded);
+        uint64_t failed = 0;
+        if (gh_dps_store_operation_fail_pending(hub->dps, GH_DPS_WORKER_ABANDONED_CODE,
+                                                GH_DPS_WORKER_ABANDONED_MSG, &failed) != GH_OK)
+            gh_log_error("dps.operations.pending", "detail=\"%s\"", gh_dps_store_errmsg(hub->dps));
+        else if (failed)
+            gh_log_warn("dps.operations.pending",
+                        "failed=%llu reason=\"left assigning by the last "
+                        "run\"",
+                        (unsigned long long)failed);
+        if (cfg->dps_nlinked > 0 && (rc = dps_worker_start(hub, errbuf, errlen)) != GH_OK)
+            goto fail;
     }
     char cs_path[GH_HUB_PATH_MAX + 32];
     if ((rc = gh_hub_write_connection_string(hub, cfg->hostname, "iothubowner",
@@ -437,7 +526,9 @@ gh_err gh_hub_new(const struct gh_hub_config *cfg, struct gh_hub **out, char *er
                 cfg->listen_address, gh_listener_port(hub->mqtt), cfg->listen_address,
                 gh_hub_rest_port(hub->rest), cfg->data_dir);
     if (hub->dps)
-        gh_log_info("dps.start", "host=%s id_scope=%s", cfg->dps_hostname, cfg->dps_id_scope);
+        gh_log_info("dps.start", "host=%s id_scope=%s linked_hubs=%zu standalone=%d",
+                    cfg->dps_hostname, cfg->dps_id_scope, cfg->dps_nlinked,
+                    cfg->dps_standalone ? 1 : 0);
     *out = hub;
     return GH_OK;
 fail:
@@ -469,6 +560,9 @@ void gh_hub_stop(struct gh_hub *hub)
     hub->methods = NULL;
     gh_hub_sessions_free(hub->sessions);
     hub->sessions = NULL;
+    /* The running assignment is abandoned, queued ones are failed. */
+    gh_dps_worker_stop(hub->dps_worker);
+    hub->dps_worker = NULL;
     if (hub->tick) event_del(hub->tick);
     if (hub->sigterm) event_del(hub->sigterm);
     if (hub->sigint) event_del(hub->sigint);
@@ -493,11 +587,13 @@ void gh_hub_free(struct gh_hub *hub)
     if (hub->sigint) event_free(hub->sigint);
     gh_tls_server_free(hub->tls);
     X509_STORE_free(hub->ca_store);
+    gh_dps_worker_stop(hub->dps_worker);
     gh_dps_store_close(hub->dps);
     gh_store_close(hub->store);
     if (hub->base) event_base_free(hub->base);
     free(hub->batch);
     gh_hub_dedupe_free(hub->dedupe);
+    gh_hub_config_wipe(&hub->cfg);
     free(hub);
 }
 

@@ -74,8 +74,27 @@ GH_NODISCARD gh_err gh_hub_write_connection_string(struct gh_hub *hub, const cha
  * itself as the assignment target of registrations. NULL when disabled. */
 struct gh_dps_store;
 struct gh_dps_hub;
+struct gh_dps_attest;
+struct gh_dps_operation;
+struct gh_dps_registration;
 struct gh_dps_store *gh_hub_dps_store(struct gh_hub *hub);
 const struct gh_dps_hub *gh_hub_dps_target(struct gh_hub *hub);
+
+/* Start a registration of reg for the decided attestation a (outcome OK or
+ * DISABLED; borrowed): create the operation (*op, caller:
+ * gh_dps_operation_cleanup), then
+ *  - without linked hubs: assign into the embedded hub now and finish the
+ *    operation; *queued = false and *state holds the registration state;
+ *  - with linked hubs: queue the assignment for the worker thread (a is
+ *    copied); *queued = true, *state is untouched, the operation stays
+ *    assigning until the worker finishes it.
+ * From the loop thread. Errors: GH_ERR_QUEUE_FULL (the worker's queue is
+ * full or it is stopping: answer 429; the operation is finished failed),
+ * GH_ERR_ARG (no provisioning service), the DPS store's errors,
+ * GH_ERR_NOMEM. */
+GH_NODISCARD gh_err gh_hub_dps_register(struct gh_hub *hub, const char *reg,
+                                        const struct gh_dps_attest *a, struct gh_dps_operation *op,
+                                        struct gh_dps_registration *state, bool *queued);
 
 /* The X509 store of verified CA certificates registered with the hub, for
  * certificateAuthority devices (rebuilt when the CA table changes: call

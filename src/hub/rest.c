@@ -172,6 +172,11 @@ static void on_request(struct gh_http_request *req, void *user)
         gh_hub_rest_dps_request(r, req);
         return;
     }
+    /* A standalone provisioning service has no hub API (docs/dps.md). */
+    if (gh_hub_config(r->hub)->dps_standalone) {
+        gh_hub_rest_reply_error(req, GH_REST_NOT_FOUND, "No such resource.");
+        return;
+    }
     const char *seg[GH_HTTP_SEGMENTS_MAX];
     size_t nseg = gh_http_request_segment_count(req);
     for (size_t i = 0; i < nseg && i < GH_HTTP_SEGMENTS_MAX; i++)

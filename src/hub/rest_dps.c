@@ -143,15 +143,25 @@ static void device_register(struct gh_hub *hub, struct gh_http_request *req, con
     struct gh_dps_operation op;
     memset(&op, 0, sizeof op);
     struct gh_dps_registration state;
+    memset(&state, 0, sizeof state);
     json_t *doc = NULL;
-    rc = gh_dps_store_operation_create(ds, reg, &op);
-    if (rc == GH_OK) {
-        const struct gh_dps_hub *target = gh_hub_dps_target(hub);
-        rc = gh_dps_assign(ds, &a, reg, target, target ? 1 : 0, &state);
-    }
-    if (rc == GH_OK) rc = gh_dps_store_operation_finish(ds, op.id, &state);
-    if (rc == GH_OK) rc = gh_dps_doc_register(op.id, &doc);
+    bool queued = false;
+    rc = gh_hub_dps_register(hub, reg, &a, &op, &state, &queued);
     gh_dps_attest_cleanup(&a);
+    if (rc == GH_ERR_QUEUE_FULL) {
+        char id[LOG_ID_MAX * 4 + 8];
+        gh_log_escape(id, sizeof id, reg, strlen(reg), LOG_ID_MAX);
+        gh_log_warn("dps.register.throttled", "transport=https registration=%s", id);
+        json_t *err = NULL;
+        if (gh_dps_doc_error(GH_DPS_ERR_THROTTLED, "Too many registrations waiting; retry later.",
+                             gh_hub_now_ms(), &err, NULL) != GH_OK) {
+            gh_http_request_release(req);
+            return;
+        }
+        gh_hub_rest_dps_reply(req, 429, err, &retry_after);
+        return;
+    }
+    if (rc == GH_OK) rc = gh_dps_doc_register(op.id, &doc);
     if (rc != GH_OK) {
         gh_log_error("dps.register.error", "err=%s detail=\"%s\"", gh_err_name(rc),
                      gh_dps_store_errmsg(ds));
@@ -162,7 +172,7 @@ static void device_register(struct gh_hub *hub, struct gh_http_request *req, con
     char id[LOG_ID_MAX * 4 + 8];
     gh_log_escape(id, sizeof id, reg, strlen(reg), LOG_ID_MAX);
     gh_log_info("dps.register", "transport=https registration=%s operation=%s status=%s", id, op.id,
-                gh_dps_status_name(state.status));
+                queued ? "assigning" : gh_dps_status_name(state.status));
     gh_dps_operation_cleanup(&op);
     gh_hub_rest_dps_reply(req, 202, doc, &retry_after);
 }

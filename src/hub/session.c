@@ -279,6 +279,11 @@ static void handle_connect(struct gh_hub_session *s, const struct gh_mqtt_connec
         gh_hub_dps_connect(s, c);
         return;
     }
+    /* A standalone provisioning service has no hub endpoint (docs/dps.md). */
+    if (cfg->dps_standalone) {
+        refuse_connect(s, 5, "this process serves only the provisioning service", who);
+        return;
+    }
     if (gh_hub_service_client_id(c->client_id)) {
         const char *why;
         uint8_t code = gh_hub_service_connect(s, c, &why);

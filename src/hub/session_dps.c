@@ -12,8 +12,11 @@
  *              registration ends with status "disabled", 4.3)
  *   SUBSCRIBE  $dps/registrations/res/# only (anything else closes)
  *   PUBLISH    register -> 202 {"operationId","status":"assigning"} with
- *              retry-after; the assignment runs at once and its result is
- *              stored in the operation, so the first poll answers 200
+ *              retry-after; into the embedded hub the assignment runs at
+ *              once, so the first poll answers 200; with linked hubs it is
+ *              queued for the worker thread (gh_hub_dps_register) and polls
+ *              answer 202 until it finished; a full queue answers 429
+ *              (429001) with retry-after, which the SDKs retry
  *              poll     -> 200 finished document, 202 while assigning,
  *              404 (404201) for an unknown operation
  * Responses go out at the granted subscription QoS; without the response
@@ -196,7 +199,6 @@ static void reply_error(struct gh_hub_session *s, int32_t code, const char *mess
 static void do_register(struct gh_hub_session *s, struct gh_slice rid, struct gh_slice body)
 {
     struct gh_dps_store *store = gh_hub_dps_store(s->hub);
-    const struct gh_dps_hub *target = gh_hub_dps_target(s->hub);
     gh_err rc = gh_dps_register_body_check(body.ptr, body.len, s->device_id);
     if (rc != GH_OK) {
         gh_log_info("dps.register.refused", "registration=%s err=%s", s->device_id, gh_err_str(rc));
@@ -209,10 +211,16 @@ static void do_register(struct gh_hub_session *s, struct gh_slice rid, struct gh
     struct gh_dps_operation op;
     struct gh_dps_registration r;
     json_t *doc = NULL;
+    bool queued = false;
     memset(&op, 0, sizeof op);
-    rc = gh_dps_store_operation_create(store, s->device_id, &op);
-    if (rc == GH_OK) rc = gh_dps_assign(store, s->dps_attest, s->device_id, target, 1, &r);
-    if (rc == GH_OK) rc = gh_dps_store_operation_finish(store, op.id, &r);
+    memset(&r, 0, sizeof r);
+    rc = gh_hub_dps_register(s->hub, s->device_id, s->dps_attest, &op, &r, &queued);
+    if (rc == GH_ERR_QUEUE_FULL) {
+        /* 429: the SDKs retry the register after retry-after (4.2.3). */
+        gh_log_warn("dps.register.throttled", "registration=%s", s->device_id);
+        reply_error(s, GH_DPS_ERR_THROTTLED, "Too many registrations waiting; retry later.", rid);
+        return;
+    }
     if (rc == GH_OK) rc = gh_dps_doc_register(op.id, &doc);
     if (rc != GH_OK) {
         gh_log_error("dps.register", "registration=%s err=%s detail=\"%s\"", s->device_id,
@@ -221,10 +229,14 @@ static void do_register(struct gh_hub_session *s, struct gh_slice rid, struct gh
         reply_error(s, GH_DPS_ERR_INTERNAL, "Internal error.", rid);
         return;
     }
-    gh_log_info("dps.register", "registration=%s operation=%s status=%s device=%s hub=%s error=%d",
-                s->device_id, op.id, gh_dps_status_name(r.status),
-                r.device_id[0] ? r.device_id : "-", r.assigned_hub[0] ? r.assigned_hub : "-",
-                (int)r.error_code);
+    if (queued)
+        gh_log_info("dps.register", "registration=%s operation=%s status=assigning queued=1",
+                    s->device_id, op.id);
+    else
+        gh_log_info(
+            "dps.register", "registration=%s operation=%s status=%s device=%s hub=%s error=%d",
+            s->device_id, op.id, gh_dps_status_name(r.status), r.device_id[0] ? r.device_id : "-",
+            r.assigned_hub[0] ? r.assigned_hub : "-", (int)r.error_code);
     reply(s, 202, rid, doc);
     json_decref(doc);
     gh_dps_operation_cleanup(&op);
