@@ -185,23 +185,36 @@ void gh_hub_rest_cert_put(struct gh_hub_rest_ctx *c)
     const char *name = c->arg[0];
     json_t *body = gh_hub_rest_body_json(c);
     if (body == NULL) return;
-    json_t *v = json_object_get(json_object_get(body, "properties"), "certificate");
+    json_t *props = json_object_get(body, "properties");
+    json_t *v = json_object_get(props, "certificate");
     if (v == NULL) v = json_object_get(body, "certificate");
+    /* IoT Hub's "verified on upload": the uploader vouches for possession
+     * of the key (it holds the same right as the one that verifies). */
+    json_t *iv = json_object_get(props ? props : body, "isVerified");
+    bool verified = json_is_true(iv);
     char *pem = NULL;
     size_t len = 0;
-    bool ok = cert_text(c, v, &pem, &len);
+    bool ok = iv == NULL || json_is_boolean(iv);
+    if (!ok)
+        gh_hub_rest_reply_error(c->req, GH_REST_ARGUMENT_INVALID, "isVerified must be a boolean");
+    else
+        ok = cert_text(c, v, &pem, &len);
     json_decref(body);
     if (!ok) return;
+    struct gh_store *s = gh_hub_store(c->rest->hub);
     struct gh_ca_record r;
-    gh_err rc = gh_store_ca_add(gh_hub_store(c->rest->hub), name, pem, len, &r);
+    gh_err rc = gh_store_ca_add(s, name, pem, len, &r);
     free(pem);
+    if (rc == GH_OK && verified) rc = gh_store_ca_mark_verified(s, name, r.code);
+    if (rc == GH_OK && verified) rc = gh_store_ca_get(s, name, &r, NULL, NULL);
     if (rc != GH_OK) {
         reply_ca_error(c, rc, name);
         return;
     }
     gh_hub_ca_changed(c->rest->hub);
-    gh_log_info("rest.ca.add", "name=%s sha256=%s", r.name, r.info.sha256);
-    reply_cert(c, &r, true);
+    gh_log_info("rest.ca.add", "name=%s sha256=%s verified=%s", r.name, r.info.sha256,
+                r.verified ? "true" : "false");
+    reply_cert(c, &r, !r.verified);
 }
 
 void gh_hub_rest_cert_delete(struct gh_hub_rest_ctx *c)

@@ -294,6 +294,31 @@ static void test_certificates(void **state)
     expect_simple_error(404, "CertificateNotFound", "DELETE", "/certificates/tenant", NULL);
     expect_simple_error(404, "CertificateNotFound", "POST",
                         "/certificates/tenant/generateVerificationCode", NULL);
+    /* "Verified on upload": isVerified true makes it verified at once (no
+     * code shown); a non-boolean is refused. */
+    snprintf(path, sizeof path, "%s/certs/tenant.cert.pem", T.pki);
+    f = fopen(path, "r");
+    assert_non_null(f);
+    n = fread(pem, 1, sizeof pem - 1, f);
+    fclose(f);
+    pem[n] = '\0';
+    body = json_pack("{s:{s:s,s:s}}", "properties", "certificate", pem, "isVerified", "yes");
+    text = json_dumps(body, JSON_COMPACT);
+    json_decref(body);
+    expect_simple_error(400, "ArgumentInvalid", "PUT", "/certificates/tenant2", text);
+    free(text);
+    body = json_pack("{s:{s:s,s:b}}", "properties", "certificate", pem, "isVerified", 1);
+    text = json_dumps(body, JSON_COMPACT);
+    json_decref(body);
+    assert_int_equal(simple("PUT", "/certificates/tenant2", text, &j), 200);
+    free(text);
+    p = json_object_get(j, "properties");
+    assert_true(json_is_true(json_object_get(p, "isVerified")));
+    assert_null(json_object_get(p, "verificationCode"));
+    json_decref(j);
+    assert_int_equal(simple("GET", "/certificates/tenant2", NULL, &j), 200);
+    assert_true(json_is_true(json_object_get(json_object_get(j, "properties"), "isVerified")));
+    json_decref(j);
 }
 
 static void stop_hub(void *arg)
