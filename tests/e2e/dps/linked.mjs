@@ -3,8 +3,10 @@
 // `gatehouse hub` processes, registration with the official Node
 // provisioning SDK over MQTT and HTTP (202 assigning, polls, then assigned),
 // the device on its assigned hub with azure-iot-device-mqtt, telemetry read
-// back from that hub; a group X.509 enrollment whose tenant CA the linked
-// hub's operator verifies; a paused and a stopped linked hub.
+// back from that hub; a group X.509 enrollment whose tenant CA is uploaded
+// to the linked hub verified (and one left to that hub's operator); a device
+// moved between the hubs by its reprovision policy (twin migrated or reset);
+// a paused and a stopped linked hub.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import https from 'node:https';
@@ -185,6 +187,63 @@ await step('group X.509 enrollment to hub C: the tenant CA is uploaded there ver
   ok('hub C operator verified the record (gatehouse ca verify)');
   const state2 = await overHttp.x509Register(dev2, pkiPath('chain', dev2), pkiPath('key', dev2));
   checkState('x509 group after verification', state2, hubC, dev2);
+});
+
+// ---- reprovisioning across linked hubs ---------------------------------------------------
+
+const registryOf = (host) => require('azure-iothub').Registry.fromConnectionString(hubCs[host]);
+async function onHubExists(host, id) {
+  try {
+    await registryOf(host).get(id);
+    return true;
+  } catch (e) {
+    if (e && e.response && e.response.statusCode === 404) return false;
+    throw e;
+  }
+}
+
+await step('reprovisioning: updateHubAssignment moves a device from hub B to hub C with its twin', async () => {
+  const id = uniq('lnk-move');
+  const key = newKey();
+  const enr = (hub, policy) => ({
+    registrationId: id, allocationPolicy: 'static', iotHubHostName: hub,
+    attestation: { type: 'symmetricKey', symmetricKey: { primaryKey: key, secondaryKey: newKey() } },
+    initialTwin: { tags: { site: 'initial' }, properties: { desired: { interval: 5 } } },
+    reprovisionPolicy: policy,
+  });
+  let e = (await svc.createOrUpdateIndividualEnrollment(enr(hubB, { updateHubAssignment: true, migrateDeviceData: true }))).responseBody;
+  checkState('before the move', await overHttp.symRegister(id, key), hubB, id);
+  // The service changes the twin on hub B; the move must carry it.
+  const rb = registryOf(hubB);
+  const tb = (await rb.getTwin(id)).responseBody;
+  await rb.updateTwin(id, { tags: { site: 'moved-with-me' } }, tb.etag);
+
+  // updateHubAssignment false: the device stays where it is.
+  e = (await svc.createOrUpdateIndividualEnrollment({ ...e, iotHubHostName: hubC,
+    reprovisionPolicy: { updateHubAssignment: false, migrateDeviceData: true } })).responseBody;
+  checkState('updateHubAssignment false: stays on B', await overMqtt.symRegister(id, key), hubB, id);
+
+  // updateHubAssignment true + migrateDeviceData true: created on C with B's twin, gone from B.
+  e = (await svc.createOrUpdateIndividualEnrollment({ ...e, iotHubHostName: hubC,
+    reprovisionPolicy: { updateHubAssignment: true, migrateDeviceData: true } })).responseBody;
+  const moved = await overHttp.symRegister(id, key);
+  checkState('updateHubAssignment true: moved to C', moved, hubC, id);
+  checkEq('moved: substatus', moved.substatus, 'deviceDataMigrated');
+  const tc = (await registryOf(hubC).getTwin(id)).responseBody;
+  checkEq('moved: the twin tags came along', tc.tags && tc.tags.site, 'moved-with-me');
+  checkEq('moved: the desired properties came along', tc.properties.desired.interval, 5);
+  checkEq('moved: the device is gone from hub B', await onHubExists(hubB, id), false);
+  await sendAndReadBack(sasClient(moved, key), moved, `${id}-t1`);
+
+  // And back to B with migrateDeviceData false: the initial twin, not C's.
+  e = (await svc.createOrUpdateIndividualEnrollment({ ...e, iotHubHostName: hubB,
+    reprovisionPolicy: { updateHubAssignment: true, migrateDeviceData: false } })).responseBody;
+  const back = await overMqtt.symRegister(id, key);
+  checkState('migrateDeviceData false: back on B', back, hubB, id);
+  checkEq('back: substatus', back.substatus, 'deviceDataReset');
+  const tb2 = (await rb.getTwin(id)).responseBody;
+  checkEq('back: the initial twin', tb2.tags && tb2.tags.site, 'initial');
+  checkEq('back: the device is gone from hub C', await onHubExists(hubC, id), false);
 });
 
 // ---- a linked hub that does not answer -------------------------------------------------
