@@ -121,6 +121,18 @@ gh_err gh_db_exec(struct gh_db *db, sqlite3_stmt *st, const char *what)
     return rc;
 }
 
+gh_err gh_db_exec_volatile(struct gh_db *db, sqlite3_stmt *st, const char *what)
+{
+    if (!sqlite3_get_autocommit(db->h)) return gh_db_exec(db, st, what);
+    /* Back to FULL, the level gh_db_open sets, whatever happened. */
+    int e = sqlite3_exec(db->h, "PRAGMA synchronous=OFF", NULL, NULL, NULL);
+    if (e != SQLITE_OK) return gh_db_sqlite(db, e, "pragma");
+    gh_err rc = gh_db_exec(db, st, what);
+    e = sqlite3_exec(db->h, "PRAGMA synchronous=FULL", NULL, NULL, NULL);
+    if (e != SQLITE_OK && rc == GH_OK) rc = gh_db_sqlite(db, e, "pragma");
+    return rc;
+}
+
 static gh_err run_tx(struct gh_db *db, enum gh_db_tx id, const char *what)
 {
     sqlite3_stmt *st;

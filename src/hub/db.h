@@ -97,6 +97,12 @@ GH_NODISCARD gh_err gh_db_stmt(struct gh_db *db, size_t id, sqlite3_stmt **out);
 GH_NODISCARD gh_err gh_db_step(struct gh_db *db, sqlite3_stmt *st, bool *row, const char *what);
 /* Step to completion and reset. Errors: as gh_db_step. */
 GH_NODISCARD gh_err gh_db_exec(struct gh_db *db, sqlite3_stmt *st, const char *what);
+/* As gh_db_exec, for a write whose loss on power failure is harmless (a
+ * connection state the hub resets at start-up): committed without waiting
+ * for the disk (PRAGMA synchronous=OFF around it, outside a transaction
+ * only). The write is in the WAL at once and made durable by the next
+ * synchronous commit; a crash of the process loses nothing. */
+GH_NODISCARD gh_err gh_db_exec_volatile(struct gh_db *db, sqlite3_stmt *st, const char *what);
 /* Release a statement's read state (NULL is ignored). */
 void gh_db_done(sqlite3_stmt *st);
 

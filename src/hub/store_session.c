@@ -66,7 +66,7 @@ gh_err gh_store_session_clear(struct gh_store *s, const char *device_id, const c
     GH_GUARD(gh_db_stmt(&s->db, GH_STMT_SESSION_DEL, &st));
     gh_err rc = gh_db_bind_text(&s->db, st, 1, device_id);
     if (rc == GH_OK) rc = gh_db_bind_text(&s->db, st, 2, mod_or_empty(module_id));
-    if (rc == GH_OK) rc = gh_db_exec(&s->db, st, "clear session");
+    if (rc == GH_OK) rc = gh_db_exec_volatile(&s->db, st, "clear session");
     return rc;
 }
 
@@ -89,7 +89,7 @@ gh_err gh_store_set_connected(struct gh_store *s, const char *device_id, const c
     if (rc == GH_OK) rc = gh_db_bind_int(&s->db, st, 3, connected ? 1 : 0);
     if (rc == GH_OK) rc = gh_db_bind_int(&s->db, st, 4, gh_store_now(s));
     if (rc == GH_OK) rc = gh_db_bind_text(&s->db, st, 5, mid);
-    if (rc == GH_OK) rc = gh_db_exec(&s->db, st, "set connection state");
+    if (rc == GH_OK) rc = gh_db_exec_volatile(&s->db, st, "set connection state");
     if (rc == GH_OK && sqlite3_changes(s->db.h) == 0)
         rc = gh_db_fail(&s->db, GH_ERR_NOT_FOUND, "%s is not registered",
                         gh_store_i_key(key, device_id, module_id));
@@ -105,7 +105,7 @@ gh_err gh_store_touch_activity(struct gh_store *s, const char *device_id, const 
     if (rc == GH_OK) rc = gh_db_bind_text(&s->db, st, 2, mod_or_empty(module_id));
     if (rc == GH_OK) rc = gh_db_bind_int(&s->db, st, 3, gh_store_now(s));
     if (rc == GH_OK) rc = gh_db_bind_int(&s->db, st, 4, GH_STORE_ACTIVITY_INTERVAL_MS);
-    if (rc == GH_OK) rc = gh_db_exec(&s->db, st, "touch activity");
+    if (rc == GH_OK) rc = gh_db_exec_volatile(&s->db, st, "touch activity");
     return rc;
 }
 
