@@ -64,6 +64,7 @@ static void report_started(struct sim_dev *d)
              GH_SIM_CLIENT_TYPE, ts, d->index);
     publish_rid(d, gh_iothub_topic_build_twin_patch_reported, body);
     d->sim->twin_reported++;
+    if (!d->reported) d->sim->reported_devices++;
     d->reported = true;
 }
 
@@ -190,6 +191,7 @@ static void on_publish(void *user, const struct gh_mqtt_publish *p)
     } else {
         switch (t.kind) {
         case GH_IOTHUB_TOPIC_TWIN_RESPONSE:
+            s->twin_answered++;
             if (t.status >= 200 && t.status < 300)
                 s->twin_acked++;
             else

@@ -203,6 +203,10 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
      * (unless interrupted) every device connected at least once; or the
      * drain time is over. */
     bool drained = in_flight(s) == 0 && (s->interrupted || s->ever_connected == s->n);
+    /* Devices with twins: every one reported once and every patch answered
+     * (the last devices to connect report just before the end). */
+    if (drained && !s->o->plain && !s->o->reconnect && !s->interrupted)
+        drained = s->reported_devices == s->n && s->twin_answered >= s->twin_reported;
     if (s->o->qos == 0 && !s->o->reconnect && drained) {
         drained = fences_done(s);
         if (drained && s->fence_done_us > 0 && s->end_us < s->fence_done_us) {
