@@ -35,7 +35,8 @@ struct batch_entry {
     char device_id[GH_IDENTITY_ID_MAX + 1];
     char module_id[GH_IDENTITY_ID_MAX + 1];
     int64_t enqueued_ms;
-    json_t *props;
+    char *props; /* JSON text (telemetry.h) */
+    size_t props_len;
     uint8_t *body;
     size_t body_len;
     uint64_t dedupe; /* link telemetry with a message id: remembered once stored */
@@ -223,7 +224,7 @@ X509_STORE *gh_hub_ca_store(struct gh_hub *hub)
 static void batch_clear(struct gh_hub *hub)
 {
     for (size_t i = 0; i < hub->nbatch; i++) {
-        json_decref(hub->batch[i].props);
+        free(hub->batch[i].props);
         free(hub->batch[i].body);
         if (hub->batch[i].s) gh_hub_session_batch_ref(hub->batch[i].s, -1);
     }
@@ -236,8 +237,13 @@ static void batch_commit(struct gh_hub *hub)
     struct gh_telemetry_in in[GH_HUB_BATCH_MAX];
     for (size_t i = 0; i < hub->nbatch; i++) {
         struct batch_entry *e = &hub->batch[i];
-        in[i] = (struct gh_telemetry_in){e->device_id, e->module_id, e->enqueued_ms,
-                                         e->props,     e->body,      e->body_len};
+        in[i] = (struct gh_telemetry_in){.device_id = e->device_id,
+                                         .module_id = e->module_id,
+                                         .enqueued_ms = e->enqueued_ms,
+                                         .properties_json = e->props,
+                                         .properties_len = e->props_len,
+                                         .body = e->body,
+                                         .body_len = e->body_len};
     }
     gh_err rc = gh_store_telemetry_append_batch(hub->store, in, hub->nbatch, NULL);
     /* Detach the entries first: acking may close sessions. */
@@ -278,12 +284,12 @@ static void on_commit(evutil_socket_t fd, short what, void *arg)
 
 gh_err gh_hub_batch_add(struct gh_hub *hub, struct gh_hub_session *s, uint16_t pid, uint8_t qos,
                         const char *device_id, const char *module_id, int64_t enqueued_ms,
-                        json_t *props, const uint8_t *body, size_t body_len)
+                        struct gh_hub_props *props, const uint8_t *body, size_t body_len)
 {
     if (hub->nbatch == GH_HUB_BATCH_MAX) batch_commit(hub);
     uint8_t *copy = malloc(body_len ? body_len : 1);
     if (!copy) {
-        json_decref(props);
+        gh_hub_props_cleanup(props);
         return GH_ERR_NOMEM;
     }
     if (body_len) memcpy(copy, body, body_len);
@@ -293,7 +299,10 @@ gh_err gh_hub_batch_add(struct gh_hub *hub, struct gh_hub_session *s, uint16_t p
     snprintf(e->device_id, sizeof e->device_id, "%s", device_id);
     snprintf(e->module_id, sizeof e->module_id, "%s", module_id ? module_id : "");
     e->enqueued_ms = enqueued_ms;
-    e->props = props;
+    e->props = props->json;
+    e->props_len = props->len;
+    props->json = NULL;
+    gh_hub_props_cleanup(props);
     e->body = copy;
     e->body_len = body_len;
     e->dedupe = 0;

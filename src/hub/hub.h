@@ -22,6 +22,7 @@
 #include "common/error.h"
 #include "hub/config.h"
 #include "hub/identity.h"
+#include "hub/telemetry.h"
 
 struct event_base;
 struct gh_store;
@@ -159,13 +160,13 @@ void gh_hub_methods_response(struct gh_hub *hub, const char *device_id, const ch
 void gh_hub_methods_session_ready(struct gh_hub *hub, const char *device_id, const char *module_id);
 
 /* Telemetry group commit (hub.c). Add one accepted message to the batch;
- * props is stolen, body copied. The PUBACK (qos 1) is sent by
+ * props is taken over (cleaned up, also on error), body copied. The PUBACK (qos 1) is sent by
  * gh_hub_session_ack once the batch is durable.
  * Errors: GH_ERR_NOMEM. */
 GH_NODISCARD gh_err gh_hub_batch_add(struct gh_hub *hub, struct gh_hub_session *s, uint16_t pid,
                                      uint8_t qos, const char *device_id, const char *module_id,
-                                     int64_t enqueued_ms, json_t *props, const uint8_t *body,
-                                     size_t body_len);
+                                     int64_t enqueued_ms, struct gh_hub_props *props,
+                                     const uint8_t *body, size_t body_len);
 /* Link telemetry: remember the last added entry's (device, message id)
  * key once it is stored (gh_hub_dedupe_key), and the hub's set of them. */
 struct gh_hub_dedupe;

@@ -228,12 +228,12 @@ gh_err accept_telemetry(struct gh_hub_session *s, struct gh_slice bag, struct gh
     const struct gh_hub_config *cfg = gh_hub_config(s->hub);
     struct gh_hub_sender from = {s->device_id, s->module_id, s->generation_id, s->auth_type,
                                  s->model_id};
-    json_t *props = NULL;
+    struct gh_hub_props props;
     int64_t now = gh_hub_now_ms();
     GH_GUARD(gh_hub_telemetry_props(&from, bag, body.len, retain, will, now,
-                                    (size_t)cfg->max_message_size, &props));
+                                    (size_t)cfg->max_message_size, false, &props));
     return gh_hub_batch_add(s->hub, will ? NULL : s, pid, qos, s->device_id, s->module_id, now,
-                            props, body.ptr, body.len);
+                            &props, body.ptr, body.len);
 }
 
 void gh_hub_session_ack(struct gh_hub_session *s, uint16_t pid)

@@ -376,16 +376,15 @@ static void child_telemetry(struct gh_hub_session *l, const char *child, struct 
         if (id.auth_type == GH_AUTH_CA) from.auth_type = "x509CA";
     }
     const struct gh_hub_config *cfg = gh_hub_config(l->hub);
-    json_t *props = NULL;
+    struct gh_hub_props props = {0};
     int64_t now = gh_hub_now_ms();
     gh_err rc = gh_hub_telemetry_props(&from, bag, p->payload.len, p->retain, false, now,
-                                       (size_t)cfg->max_message_size, &props);
+                                       (size_t)cfg->max_message_size, true, &props);
     gh_identity_wipe(&id);
     /* A gateway resends what it was not sure the hub stored (at-least-once):
      * a (child, message id) stored recently is acknowledged, not stored again. */
     uint64_t key = 0;
-    const char *mid = json_string_value(
-        json_object_get(json_object_get(props, "system"), "message-id"));
+    const char *mid = props.message_id;
     if (rc == GH_OK && mid && mid[0]) {
         key = gh_hub_dedupe_key(child, gh_slice_cstr(mid));
         if (gh_hub_dedupe_seen(gh_hub_dedupe_of(l->hub), key)) {
@@ -393,13 +392,13 @@ static void child_telemetry(struct gh_hub_session *l, const char *child, struct 
             gh_log_info("hub.link.duplicate", "child=%s link=%s dropped_total=%llu", child,
                         l->device_id,
                         (unsigned long long)gh_hub_dedupe_dropped(gh_hub_dedupe_of(l->hub)));
-            json_decref(props);
+            gh_hub_props_cleanup(&props);
             puback(l, p);
             return;
         }
     }
     if (rc == GH_OK)
-        rc = gh_hub_batch_add(l->hub, l, p->packet_id, p->qos, child, "", now, props,
+        rc = gh_hub_batch_add(l->hub, l, p->packet_id, p->qos, child, "", now, &props,
                               p->payload.ptr, p->payload.len);
     if (rc == GH_OK) gh_hub_batch_set_dedupe(l->hub, key);
     if (rc == GH_ERR_NOMEM) {

@@ -468,6 +468,10 @@ struct gh_telemetry_in {
     const char *module_id;    /* NULL or "" for a device */
     int64_t enqueued_ms;      /* 0 = now */
     const json_t *properties; /* JSON object: stamped system + application properties */
+    /* Or the same object as JSON text, stored as is (properties NULL); the
+     * caller vouches for it (the hub builds it, telemetry.h). */
+    const char *properties_json;
+    size_t properties_len;
     const void *body;
     size_t body_len;
 };

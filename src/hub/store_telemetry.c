@@ -45,7 +45,8 @@ static gh_err check_in(struct gh_store *s, const struct gh_telemetry_in *m, size
     if (m->module_id != NULL && m->module_id[0] != '\0' &&
         !gh_iothub_valid_module_id(gh_slice_cstr(m->module_id)))
         return gh_db_fail(&s->db, GH_ERR_ARG, "message %zu: invalid module id", i);
-    if (!json_is_object(m->properties))
+    if (m->properties != NULL ? !json_is_object(m->properties)
+                              : m->properties_json == NULL || m->properties_json[0] != '{')
         return gh_db_fail(&s->db, GH_ERR_ARG, "message %zu: properties must be a JSON object", i);
     if (m->body_len > GH_TELEMETRY_BODY_MAX)
         return gh_db_fail(&s->db, GH_ERR_TOO_LARGE, "message %zu: body larger than %d bytes", i,
@@ -102,7 +103,10 @@ gh_err gh_store_telemetry_append_batch(struct gh_store *s, const struct gh_telem
     }
     /* Serialize outside the transaction to keep the write lock short. */
     for (size_t i = 0; rc == GH_OK && i < n; i++) {
-        rc = gh_db_dump(&s->db, msgs[i].properties, &text[i], &len[i]);
+        if (msgs[i].properties == NULL)
+            len[i] = msgs[i].properties_len; /* the caller's text, bound as is */
+        else
+            rc = gh_db_dump(&s->db, msgs[i].properties, &text[i], &len[i]);
         if (rc == GH_OK && len[i] > GH_TELEMETRY_PROPS_MAX)
             rc =
                 gh_db_fail(&s->db, GH_ERR_TOO_LARGE, "message %zu: properties larger than %d bytes",
@@ -113,7 +117,8 @@ gh_err gh_store_telemetry_append_batch(struct gh_store *s, const struct gh_telem
     if (rc != GH_OK) goto out;
     rc = read_counters(s, &c);
     for (size_t i = 0; rc == GH_OK && i < n; i++)
-        rc = insert(s, c.next_seq + (int64_t)i, &msgs[i], now, text[i], len[i]);
+        rc = insert(s, c.next_seq + (int64_t)i, &msgs[i], now,
+                    msgs[i].properties ? text[i] : msgs[i].properties_json, len[i]);
     if (rc == GH_OK) {
         sqlite3_stmt *st;
         rc = gh_db_stmt(&s->db, GH_STMT_TEL_STATS_ADD, &st);

@@ -47,42 +47,120 @@ static const char *system_name(enum gh_iothub_prop p)
     }
 }
 
-static gh_err set_str(json_t *obj, const char *key, const char *v, size_t n)
+/* ---- the properties text -------------------------------------------------------
+ * Built directly as JSON text (no object tree: this runs once per message
+ * on the hub's hot path). Members are collected first so that a key that
+ * repeats keeps its last value in its first position. */
+
+#define KEY_MAX 1024u
+/* Stamped system properties and the two flag properties. */
+#define STAMPED_MAX 8u
+
+struct prop {
+    struct gh_slice key, value;
+    bool has_value;
+};
+
+/* sys and app: room for every item of the bag plus the stamped ones. */
+struct props {
+    struct prop *sys, *app;
+    size_t nsys, napp, cap;
+};
+
+static gh_err put(struct prop *arr, size_t *n, size_t cap, struct gh_slice key,
+                  struct gh_slice value, bool has_value)
 {
-    json_t *s = json_stringn(v, n);
-    GH_ENSURE(s, GH_ERR_BAD_UTF8); /* jansson refuses invalid UTF-8 */
-    GH_ENSURE(json_object_set_new(obj, key, s) == 0, GH_ERR_NOMEM);
+    for (size_t i = 0; i < *n; i++)
+        if (gh_slice_eq(arr[i].key, key)) {
+            arr[i].value = value;
+            arr[i].has_value = has_value;
+            return GH_OK;
+        }
+    GH_ENSURE(*n < cap, GH_ERR_TOO_LARGE);
+    arr[(*n)++] = (struct prop){key, value, has_value};
     return GH_OK;
 }
 
-static gh_err set_slice(json_t *obj, struct gh_slice key, struct gh_slice v, bool has_value)
+/* A JSON string: the bytes must be UTF-8 without U+0000; '"', '\' and
+ * the other controls escaped. */
+static gh_err json_string_text(struct gh_writer *w, struct gh_slice s)
 {
-    char k[1024];
-    GH_ENSURE(key.len < sizeof k, GH_ERR_TOO_LARGE);
-    memcpy(k, key.ptr, key.len);
-    k[key.len] = '\0';
-    GH_ENSURE(strlen(k) == key.len, GH_ERR_BAD_UTF8);
-    if (!has_value) {
-        GH_ENSURE(json_object_set_new(obj, k, json_null()) == 0, GH_ERR_NOMEM);
-        return GH_OK;
+    static const char hex[] = "0123456789abcdef";
+    GH_ENSURE(gh_utf8_valid_mqtt(s.ptr, s.len), GH_ERR_BAD_UTF8);
+    GH_GUARD(gh_writer_u8(w, '"'));
+    size_t run = 0;
+    for (size_t i = 0; i < s.len; i++) {
+        uint8_t c = s.ptr[i];
+        if (c >= 0x20 && c != '"' && c != '\\') continue;
+        GH_GUARD(gh_writer_bytes(w, s.ptr + run, i - run));
+        run = i + 1;
+        char esc[6] = {'\\', (char)c, 0, 0, 0, 0};
+        size_t k = 2;
+        if (c < 0x20) {
+            switch (c) {
+            case '\n':
+                esc[1] = 'n';
+                break;
+            case '\r':
+                esc[1] = 'r';
+                break;
+            case '\t':
+                esc[1] = 't';
+                break;
+            case '\b':
+                esc[1] = 'b';
+                break;
+            case '\f':
+                esc[1] = 'f';
+                break;
+            default:
+                memcpy(esc + 1, "u00", 3);
+                esc[4] = hex[c >> 4];
+                esc[5] = hex[c & 15];
+                k = 6;
+            }
+        }
+        GH_GUARD(gh_writer_bytes(w, esc, k));
     }
-    return set_str(obj, k, (const char *)v.ptr, v.len);
+    GH_GUARD(gh_writer_bytes(w, s.ptr + run, s.len - run));
+    return gh_writer_u8(w, '"');
+}
+
+static gh_err members_text(struct gh_writer *w, const struct prop *arr, size_t n)
+{
+    GH_GUARD(gh_writer_u8(w, '{'));
+    for (size_t i = 0; i < n; i++) {
+        if (i) GH_GUARD(gh_writer_u8(w, ','));
+        GH_GUARD(json_string_text(w, arr[i].key));
+        GH_GUARD(gh_writer_u8(w, ':'));
+        if (arr[i].has_value)
+            GH_GUARD(json_string_text(w, arr[i].value));
+        else
+            GH_GUARD(gh_writer_bytes(w, "null", 4));
+    }
+    return gh_writer_u8(w, '}');
+}
+
+void gh_hub_props_cleanup(struct gh_hub_props *p)
+{
+    free(p->json);
+    free(p->message_id);
+    memset(p, 0, sizeof *p);
 }
 
 gh_err gh_hub_telemetry_props(const struct gh_hub_sender *from, struct gh_slice bag,
                               size_t body_len, bool retain, bool will, int64_t enqueued_ms,
-                              size_t max_size, json_t **out)
+                              size_t max_size, bool want_message_id, struct gh_hub_props *out)
 {
     gh_err rc = GH_OK;
-    json_t *sys = json_object(), *app = json_object(), *root = json_object();
-    uint8_t *scratch = NULL;
-    if (!sys || !app || !root) {
-        rc = GH_ERR_NOMEM;
-        goto out;
-    }
+    struct props props = {.cap = STAMPED_MAX + 1}, *pr = &props;
+    for (size_t i = 0; i < bag.len; i++) pr->cap += bag.ptr[i] == '&';
+    pr->sys = malloc(2 * pr->cap * sizeof *pr->sys);
+    pr->app = pr->sys ? pr->sys + pr->cap : NULL;
     /* Decoded text is never longer than the bag. */
-    scratch = malloc(bag.len ? bag.len : 1);
-    if (!scratch) {
+    uint8_t *scratch = malloc(bag.len ? bag.len : 1);
+    char *text = NULL, *mid = NULL;
+    if (!pr->sys || !scratch) {
         rc = GH_ERR_NOMEM;
         goto out;
     }
@@ -102,10 +180,12 @@ gh_err gh_hub_telemetry_props(const struct gh_hub_sender *from, struct gh_slice 
         const char *name = system_name(p);
         if (name) {
             budget += item.value.len;
-            rc = set_str(sys, name, (const char *)item.value.ptr, item.value.len);
+            rc = put(pr->sys, &pr->nsys, pr->cap, gh_slice_cstr(name), item.value, true);
         } else {
             budget += item.key.len + item.value.len;
-            rc = set_slice(app, item.key, item.value, item.has_value);
+            rc = item.key.len >= KEY_MAX
+                     ? GH_ERR_TOO_LARGE
+                     : put(pr->app, &pr->napp, pr->cap, item.key, item.value, item.has_value);
         }
         if (rc != GH_OK) goto out;
         if (budget > max_size) {
@@ -113,12 +193,16 @@ gh_err gh_hub_telemetry_props(const struct gh_hub_sender *from, struct gh_slice 
             goto out;
         }
     }
-    if (budget > max_size) {
+    if (budget > max_size) { /* the body alone */
         rc = GH_ERR_TOO_LARGE;
         goto out;
     }
-    if (retain && (rc = set_str(app, "mqtt-retain", "true", 4)) != GH_OK) goto out;
-    if (will && (rc = set_str(app, "iothub-MessageType", "Will", 4)) != GH_OK) goto out;
+    if (retain)
+        (void)put(pr->app, &pr->napp, pr->cap, gh_slice_cstr("mqtt-retain"), gh_slice_cstr("true"),
+                  true);
+    if (will)
+        (void)put(pr->app, &pr->napp, pr->cap, gh_slice_cstr("iothub-MessageType"),
+                  gh_slice_cstr("Will"), true);
 
     /* Stamped last: they win over anything the device sent (1.8.3). */
     char when[GH_HUB_TIME_LEN], method[160];
@@ -126,30 +210,66 @@ gh_err gh_hub_telemetry_props(const struct gh_hub_sender *from, struct gh_slice 
     bool module = from->module_id && from->module_id[0];
     snprintf(method, sizeof method, "{\"scope\":\"%s\",\"type\":\"%s\",\"issuer\":\"iothub\"}",
              module ? "module" : "device", from->auth_type);
-    if (json_object_set_new(sys, "iothub-connection-device-id", json_string(from->device_id)) ||
-        (module &&
-         json_object_set_new(sys, "iothub-connection-module-id", json_string(from->module_id))) ||
-        json_object_set_new(sys, "iothub-connection-auth-generation-id",
-                            json_string(from->generation_id)) ||
-        json_object_set_new(sys, "iothub-connection-auth-method", json_string(method)) ||
-        json_object_set_new(sys, "iothub-enqueuedtime", json_string(when)) ||
-        json_object_set_new(sys, "iothub-message-source", json_string("Telemetry")) ||
-        (from->model_id && from->model_id[0] &&
-         json_object_set_new(sys, "dt-dataschema", json_string(from->model_id)))) {
+    const size_t cap = pr->cap;
+    (void)put(pr->sys, &pr->nsys, cap, gh_slice_cstr("iothub-connection-device-id"),
+              gh_slice_cstr(from->device_id), true);
+    if (module)
+        (void)put(pr->sys, &pr->nsys, cap, gh_slice_cstr("iothub-connection-module-id"),
+                  gh_slice_cstr(from->module_id), true);
+    (void)put(pr->sys, &pr->nsys, cap, gh_slice_cstr("iothub-connection-auth-generation-id"),
+              gh_slice_cstr(from->generation_id), true);
+    (void)put(pr->sys, &pr->nsys, cap, gh_slice_cstr("iothub-connection-auth-method"),
+              gh_slice_cstr(method), true);
+    (void)put(pr->sys, &pr->nsys, cap, gh_slice_cstr("iothub-enqueuedtime"), gh_slice_cstr(when),
+              true);
+    (void)put(pr->sys, &pr->nsys, cap, gh_slice_cstr("iothub-message-source"),
+              gh_slice_cstr("Telemetry"), true);
+    if (from->model_id && from->model_id[0])
+        (void)put(pr->sys, &pr->nsys, cap, gh_slice_cstr("dt-dataschema"),
+                  gh_slice_cstr(from->model_id), true);
+
+    /* Worst case: every byte escaped as \u00XX (6 bytes), plus quotes,
+     * colon, comma or null per member, and the frame. */
+    size_t tcap = 32;
+    for (size_t i = 0; i < pr->nsys; i++)
+        tcap += 6 * (pr->sys[i].key.len + pr->sys[i].value.len) + 8;
+    for (size_t i = 0; i < pr->napp; i++)
+        tcap += 6 * (pr->app[i].key.len + pr->app[i].value.len) + 8;
+    text = malloc(tcap);
+    if (!text) {
         rc = GH_ERR_NOMEM;
         goto out;
     }
-    if (json_object_set(root, "system", sys) || json_object_set(root, "app", app)) {
-        rc = GH_ERR_NOMEM;
-        goto out;
+    struct gh_writer tw;
+    gh_writer_init(&tw, text, tcap);
+    rc = gh_writer_bytes(&tw, "{\"system\":", 10);
+    if (rc == GH_OK) rc = members_text(&tw, pr->sys, pr->nsys);
+    if (rc == GH_OK) rc = gh_writer_bytes(&tw, ",\"app\":", 7);
+    if (rc == GH_OK) rc = members_text(&tw, pr->app, pr->napp);
+    if (rc == GH_OK) rc = gh_writer_u8(&tw, '}');
+    if (rc == GH_OK) rc = gh_writer_terminate(&tw);
+    if (rc != GH_OK) goto out;
+    if (want_message_id) {
+        for (size_t i = 0; i < pr->nsys; i++) {
+            if (!gh_slice_eq_cstr(pr->sys[i].key, "message-id")) continue;
+            mid = malloc(pr->sys[i].value.len + 1);
+            if (!mid) {
+                rc = GH_ERR_NOMEM;
+                goto out;
+            }
+            memcpy(mid, pr->sys[i].value.ptr, pr->sys[i].value.len);
+            mid[pr->sys[i].value.len] = '\0';
+        }
     }
-    *out = root;
-    root = NULL;
+    out->json = text;
+    out->len = tw.len;
+    out->message_id = mid;
+    text = mid = NULL;
 out:
+    free(text);
+    free(mid);
     free(scratch);
-    json_decref(sys);
-    json_decref(app);
-    json_decref(root);
+    free(pr->sys);
     return rc;
 }
 

@@ -32,7 +32,15 @@ struct gh_hub_sender {
     const char *model_id;  /* "" or NULL when CONNECT had none */
 };
 
-/* Build the properties object of one message.
+/* The properties of one message as JSON text (the object above). */
+struct gh_hub_props {
+    char *json;       /* NUL-terminated, malloc'd */
+    size_t len;       /* bytes before the NUL */
+    char *message_id; /* the message-id system property (malloc'd), or NULL */
+};
+
+/* Build the properties of one message, as JSON text written directly (no
+ * object tree: this runs once per message).
  *   bag           raw property bag of the topic (gh_iothub_topic.bag)
  *   body_len      payload size (counts against max_size)
  *   retain        PUBLISH RETAIN flag: adds app property mqtt-retain=true
@@ -40,12 +48,16 @@ struct gh_hub_sender {
  *   enqueued_ms   the receive time stamped as iothub-enqueuedtime
  *   max_size      message budget (1.5 item 9): body + system property values
  *                 + application property names and values
- * On success *out is a new reference (json_decref).
- * Errors: GH_ERR_TOO_LARGE (over max_size), GH_ERR_BAD_UTF8 (a decoded key
- * or value is not UTF-8), GH_ERR_NOMEM. */
+ *   want_message_id  also copy the message-id system property out
+ * On success *out owns its strings (gh_hub_props_cleanup).
+ * Errors: GH_ERR_TOO_LARGE (over max_size, or a key of 1024 bytes or
+ * more), GH_ERR_BAD_UTF8 (a decoded key or value is not UTF-8 or holds
+ * U+0000), GH_ERR_NOMEM. */
 GH_NODISCARD gh_err gh_hub_telemetry_props(const struct gh_hub_sender *from, struct gh_slice bag,
                                            size_t body_len, bool retain, bool will,
-                                           int64_t enqueued_ms, size_t max_size, json_t **out);
+                                           int64_t enqueued_ms, size_t max_size,
+                                           bool want_message_id, struct gh_hub_props *out);
+void gh_hub_props_cleanup(struct gh_hub_props *p);
 
 struct gh_telemetry_msg;
 

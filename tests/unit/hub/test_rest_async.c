@@ -121,7 +121,8 @@ static void append_telemetry(void *arg)
 {
     const char *device = arg;
     json_t *props = json_pack("{s:{s:s},s:{}}", "system", "message-id", "late", "app");
-    struct gh_telemetry_in in = {device, NULL, 0, props, "late", 4};
+    struct gh_telemetry_in in = {
+        .device_id = device, .properties = props, .body = "late", .body_len = 4};
     assert_int_equal(gh_store_telemetry_append_batch(gh_hub_store(T.hub), &in, 1, NULL), GH_OK);
     json_decref(props);
 }
@@ -144,9 +145,13 @@ static void test_telemetry(void **state)
     /* Three messages, read one page at a time. */
     json_t *props = json_object();
     struct gh_telemetry_in in[3] = {
-        {"tel-1", NULL, 0, props, "{\"t\":1}", 7},
-        {"tel-2", "mod", 0, props, "\xff", 1},
-        {"tel-1", NULL, 0, props, "", 0},
+        {.device_id = "tel-1", .properties = props, .body = "{\"t\":1}", .body_len = 7},
+        {.device_id = "tel-2",
+         .module_id = "mod",
+         .properties = props,
+         .body = "\xff",
+         .body_len = 1},
+        {.device_id = "tel-1", .properties = props, .body = "", .body_len = 0},
     };
     int64_t first = 0;
     assert_int_equal(gh_store_telemetry_append_batch(gh_hub_store(T.hub), in, 3, &first), GH_OK);

@@ -290,12 +290,18 @@ static void test_corrupted_rows(void **state)
     struct gh_telemetry_stats st;
     assert_int_equal(gh_store_telemetry_stats(f->s, &st), GH_ERR_DB);
     assert_int_equal(gh_store_telemetry_append_batch(
-                         f->s, &(struct gh_telemetry_in){"d1", NULL, 0, p, "x", 1}, 1, NULL),
+                         f->s,
+                         &(struct gh_telemetry_in){
+                             .device_id = "d1", .properties = p, .body = "x", .body_len = 1},
+                         1, NULL),
                      GH_ERR_DB);
     /* A counter behind the data cannot overwrite a message. */
     fx_sql(f, "UPDATE telemetry_stats SET next_seq = 1");
     assert_int_equal(gh_store_telemetry_append_batch(
-                         f->s, &(struct gh_telemetry_in){"d1", NULL, 0, p, "x", 1}, 1, NULL),
+                         f->s,
+                         &(struct gh_telemetry_in){
+                             .device_id = "d1", .properties = p, .body = "x", .body_len = 1},
+                         1, NULL),
                      GH_ERR_DB);
     json_decref(p);
 }

@@ -13,14 +13,35 @@
 static const struct gh_hub_sender dev = {"thermostat-01", "", "638712345678901234", "sas",
                                          "dtmi:com:example:Thermostat;1"};
 
+/* The properties text, parsed strictly (it must be one valid JSON object
+ * with the message-id copied out as the text holds it). */
+static json_t *props_json(const struct gh_hub_sender *from, const char *bag, size_t body_len,
+                          bool retain, bool will, int64_t when, size_t max, gh_err want)
+{
+    struct gh_hub_props p;
+    gh_err rc = gh_hub_telemetry_props(from, gh_slice_cstr(bag), body_len, retain, will, when, max,
+                                       true, &p);
+    assert_int_equal(rc, want);
+    if (rc != GH_OK) return NULL;
+    assert_int_equal(strlen(p.json), p.len);
+    json_error_t e;
+    json_t *out = json_loadb(p.json, p.len, JSON_REJECT_DUPLICATES, &e);
+    if (out == NULL) fail_msg("not JSON (%s): %s", e.text, p.json);
+    assert_true(json_is_object(out));
+    const char *mid =
+        json_string_value(json_object_get(json_object_get(out, "system"), "message-id"));
+    if (mid == NULL)
+        assert_null(p.message_id);
+    else
+        assert_string_equal(p.message_id, mid);
+    gh_hub_props_cleanup(&p);
+    return out;
+}
+
 static json_t *build(const char *bag, size_t body_len, bool retain, bool will, size_t max,
                      gh_err want)
 {
-    json_t *out = NULL;
-    gh_err rc = gh_hub_telemetry_props(&dev, gh_slice_cstr(bag), body_len, retain, will,
-                                       1767225600000, max, &out);
-    assert_int_equal(rc, want);
-    return out;
+    return props_json(&dev, bag, body_len, retain, will, 1767225600000, max, want);
 }
 
 static const char *sys(json_t *p, const char *k)
@@ -36,8 +57,9 @@ static json_t *app(json_t *p, const char *k)
 static void test_node_bag(void **state)
 {
     (void)state;
-    json_t *p = build("%24.mid=msg-1&%24.ct=application%2Fjson&%24.ce=utf-8&alert%20level=high%20%26%20urgent",
-                      10, false, false, 262144, GH_OK);
+    json_t *p = build(
+        "%24.mid=msg-1&%24.ct=application%2Fjson&%24.ce=utf-8&alert%20level=high%20%26%20urgent",
+        10, false, false, 262144, GH_OK);
     assert_string_equal(sys(p, "message-id"), "msg-1");
     assert_string_equal(sys(p, "content-type"), "application/json");
     assert_string_equal(sys(p, "content-encoding"), "utf-8");
@@ -106,14 +128,38 @@ static void test_bad_utf8(void **state)
     assert_null(build("k=%00", 0, false, false, 262144, GH_ERR_BAD_UTF8));
 }
 
+static void test_escaping_and_many(void **state)
+{
+    (void)state;
+    /* quote, backslash, newline, a control, non-ASCII: all come back as sent */
+    json_t *p = build("q%22k=a%22b%5Cc%0Ad%01e&%C3%A9t%C3%A9=%E2%82%AC&%24.mid=m%22id", 0, false,
+                      false, 262144, GH_OK);
+    assert_string_equal(json_string_value(app(p, "q\"k")), "a\"b\\c\nd\001e");
+    assert_string_equal(json_string_value(app(p, "\xc3\xa9t\xc3\xa9")), "\xe2\x82\xac");
+    assert_string_equal(sys(p, "message-id"), "m\"id");
+    json_decref(p);
+    /* no limit on the number of properties but the size budget */
+    char bag[8192];
+    size_t n = 0;
+    for (int i = 0; i < 500; i++)
+        n += (size_t)snprintf(bag + n, sizeof bag - n, "%sp%d=%d", i ? "&" : "", i, i);
+    p = build(bag, 0, false, false, 262144, GH_OK);
+    assert_int_equal(json_object_size(json_object_get(p, "app")), 500);
+    assert_string_equal(json_string_value(app(p, "p499")), "499");
+    json_decref(p);
+    /* a key of 1024 bytes is refused; a NUL in a key too */
+    char big[1100];
+    memset(big, 'k', 1024);
+    snprintf(big + 1024, sizeof big - 1024, "=v");
+    assert_null(build(big, 0, false, false, 262144, GH_ERR_TOO_LARGE));
+    assert_null(build("a%00b=v", 0, false, false, 262144, GH_ERR_BAD_UTF8));
+}
+
 static void test_module_sender(void **state)
 {
     (void)state;
     struct gh_hub_sender m = {"edge-gw-01", "filter", "1", "x509CA", NULL};
-    json_t *out = NULL;
-    assert_int_equal(gh_hub_telemetry_props(&m, gh_slice_cstr("%24.on=output1"), 0, false, false,
-                                            1, 1024, &out),
-                     GH_OK);
+    json_t *out = props_json(&m, "%24.on=output1", 0, false, false, 1, 1024, GH_OK);
     assert_string_equal(sys(out, "iothub-connection-module-id"), "filter");
     assert_string_equal(sys(out, "output-name"), "output1");
     assert_null(sys(out, "dt-dataschema"));
@@ -124,10 +170,10 @@ static void test_module_sender(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_node_bag),       cmocka_unit_test(test_c_bag_raw_values),
-        cmocka_unit_test(test_no_spoofing),    cmocka_unit_test(test_retain_will_duplicates),
-        cmocka_unit_test(test_budget),         cmocka_unit_test(test_bad_utf8),
-        cmocka_unit_test(test_module_sender),
+        cmocka_unit_test(test_node_bag),      cmocka_unit_test(test_c_bag_raw_values),
+        cmocka_unit_test(test_no_spoofing),   cmocka_unit_test(test_retain_will_duplicates),
+        cmocka_unit_test(test_budget),        cmocka_unit_test(test_bad_utf8),
+        cmocka_unit_test(test_module_sender), cmocka_unit_test(test_escaping_and_many),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
