@@ -8,6 +8,7 @@
 
 #include "config/options.h"
 #include "edge/config_internal.h"
+#include "mqttc/mqttc.h"
 
 #define F(m) GH_OPTION_FIELD(struct gh_edge_config, m)
 
@@ -213,7 +214,7 @@ static const struct gh_option options[] = {
     {.name = "upstream.window",
      .type = GH_OPT_INT,
      .min = 1,
-     .max = 65535,
+     .max = GH_MQTTC_WINDOW_MAX,
      .default_text = "64",
      .doc = "QoS 1 messages in flight upstream at once",
      F(upstream_window)},
