@@ -11,20 +11,6 @@
 #include "hub/twin.h"
 #include "iothub/crypto.h"
 
-static gh_err fail(char *err, size_t errlen, gh_err rc, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static gh_err fail(char *err, size_t errlen, gh_err rc, const char *fmt, ...)
-{
-    if (errlen > 0) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return rc;
-}
-
 void gh_dps_enrollment_cleanup(struct gh_dps_enrollment *e)
 {
     if (e == NULL) return;
@@ -89,7 +75,7 @@ static gh_err member(const json_t *obj, const char *name, json_type type, const 
     *out = NULL;
     if (v == NULL || json_is_null(v)) return GH_OK;
     if (json_typeof(v) != type)
-        return fail(err, errlen, GH_ERR_BAD_JSON, "member %s has the wrong JSON type", name);
+        return gh_err_say(err, errlen, GH_ERR_BAD_JSON, "member %s has the wrong JSON type", name);
     *out = v;
     return GH_OK;
 }
@@ -106,7 +92,7 @@ static gh_err string_member(const json_t *obj, const char *name, char *out, size
     }
     size_t n = json_string_length(v);
     if (n >= cap || memchr(json_string_value(v), '\0', n) != NULL)
-        return fail(err, errlen, GH_ERR_ARG, "%s is too long or contains NUL", name);
+        return gh_err_say(err, errlen, GH_ERR_ARG, "%s is too long or contains NUL", name);
     memcpy(out, json_string_value(v), n + 1);
     return GH_OK;
 }
@@ -120,7 +106,7 @@ static gh_err bool_member(const json_t *obj, const char *name, bool def, bool *o
         return GH_OK;
     }
     if (!json_is_boolean(v))
-        return fail(err, errlen, GH_ERR_BAD_JSON, "member %s must be a boolean", name);
+        return gh_err_say(err, errlen, GH_ERR_BAD_JSON, "member %s must be a boolean", name);
     *out = json_is_true(v);
     return GH_OK;
 }
@@ -139,9 +125,9 @@ static gh_err parse_keys(const json_t *att, struct gh_dps_enrollment *e, char *e
     GH_GUARD(
         string_member(sk, "secondaryKey", e->secondary_key, sizeof e->secondary_key, err, errlen));
     if (e->primary_key[0] != '\0' && !gh_identity_key_valid(e->primary_key))
-        return fail(err, errlen, GH_ERR_ARG, "primaryKey must be base64 of 16..64 bytes");
+        return gh_err_say(err, errlen, GH_ERR_ARG, "primaryKey must be base64 of 16..64 bytes");
     if (e->secondary_key[0] != '\0' && !gh_identity_key_valid(e->secondary_key))
-        return fail(err, errlen, GH_ERR_ARG, "secondaryKey must be base64 of 16..64 bytes");
+        return gh_err_say(err, errlen, GH_ERR_ARG, "secondaryKey must be base64 of 16..64 bytes");
     return GH_OK;
 }
 
@@ -155,17 +141,18 @@ static gh_err parse_cert_entry(const json_t *pair, const char *which, bool want_
     if (ent == NULL) return GH_OK;
     GH_GUARD(member(ent, "certificate", JSON_STRING, &text, err, errlen));
     if (text == NULL)
-        return fail(err, errlen, GH_ERR_ARG, "x509 %s needs its certificate text", which);
+        return gh_err_say(err, errlen, GH_ERR_ARG, "x509 %s needs its certificate text", which);
     size_t n = json_string_length(text);
     if (n > GH_DPS_CERT_TEXT_MAX)
-        return fail(err, errlen, GH_ERR_TOO_LARGE, "x509 %s certificate is too large", which);
+        return gh_err_say(err, errlen, GH_ERR_TOO_LARGE, "x509 %s certificate is too large", which);
     gh_err rc = gh_dps_cert_normalize(json_string_value(text), n, want_ca, pem);
     if (rc == GH_ERR_NOMEM) return rc;
     if (rc == GH_ERR_NOT_CA)
-        return fail(err, errlen, GH_ERR_ARG, "x509 %s signing certificate is not a CA", which);
+        return gh_err_say(err, errlen, GH_ERR_ARG, "x509 %s signing certificate is not a CA",
+                          which);
     if (rc != GH_OK)
-        return fail(err, errlen, GH_ERR_ARG, "x509 %s certificate does not parse (%s)", which,
-                    gh_err_str(rc));
+        return gh_err_say(err, errlen, GH_ERR_ARG, "x509 %s certificate does not parse (%s)", which,
+                          gh_err_str(rc));
     return GH_OK;
 }
 
@@ -173,19 +160,20 @@ static gh_err parse_x509(const json_t *att, struct gh_dps_enrollment *e, char *e
 {
     const json_t *x, *pair;
     GH_GUARD(member(att, "x509", JSON_OBJECT, &x, err, errlen));
-    if (x == NULL) return fail(err, errlen, GH_ERR_ARG, "x509 attestation needs attestation.x509");
+    if (x == NULL)
+        return gh_err_say(err, errlen, GH_ERR_ARG, "x509 attestation needs attestation.x509");
     const char *want = e->kind == GH_DPS_GROUP ? "signingCertificates" : "clientCertificates";
     const json_t *refs;
     GH_GUARD(member(x, "caReferences", JSON_OBJECT, &refs, err, errlen));
     GH_GUARD(member(x, want, JSON_OBJECT, &pair, err, errlen));
     if (pair == NULL && refs != NULL)
-        return fail(err, errlen, GH_ERR_UNSUPPORTED,
-                    "caReferences are not supported; give the CA as signingCertificates");
-    if (pair == NULL) return fail(err, errlen, GH_ERR_ARG, "x509 attestation needs %s", want);
+        return gh_err_say(err, errlen, GH_ERR_UNSUPPORTED,
+                          "caReferences are not supported; give the CA as signingCertificates");
+    if (pair == NULL) return gh_err_say(err, errlen, GH_ERR_ARG, "x509 attestation needs %s", want);
     bool ca = e->kind == GH_DPS_GROUP;
     GH_GUARD(parse_cert_entry(pair, "primary", ca, &e->cert_pem[0], err, errlen));
     if (e->cert_pem[0] == NULL)
-        return fail(err, errlen, GH_ERR_ARG, "%s.primary is required", want);
+        return gh_err_say(err, errlen, GH_ERR_ARG, "%s.primary is required", want);
     return parse_cert_entry(pair, "secondary", ca, &e->cert_pem[1], err, errlen);
 }
 
@@ -195,7 +183,7 @@ static gh_err parse_attestation(const json_t *j, struct gh_dps_enrollment *e, ch
     const json_t *att;
     char type[32];
     GH_GUARD(member(j, "attestation", JSON_OBJECT, &att, err, errlen));
-    if (att == NULL) return fail(err, errlen, GH_ERR_ARG, "attestation is required");
+    if (att == NULL) return gh_err_say(err, errlen, GH_ERR_ARG, "attestation is required");
     GH_GUARD(string_member(att, "type", type, sizeof type, err, errlen));
     if (eq_nocase(type, "symmetricKey")) {
         e->attestation = GH_DPS_ATT_SYMMETRIC_KEY;
@@ -206,8 +194,8 @@ static gh_err parse_attestation(const json_t *j, struct gh_dps_enrollment *e, ch
         return parse_x509(att, e, err, errlen);
     }
     if (eq_nocase(type, "tpm"))
-        return fail(err, errlen, GH_ERR_UNSUPPORTED, "TPM attestation is not supported");
-    return fail(err, errlen, GH_ERR_ARG, "attestation.type must be symmetricKey or x509");
+        return gh_err_say(err, errlen, GH_ERR_UNSUPPORTED, "TPM attestation is not supported");
+    return gh_err_say(err, errlen, GH_ERR_ARG, "attestation.type must be symmetricKey or x509");
 }
 
 static gh_err parse_hubs(const json_t *j, struct gh_dps_enrollment *e, char *err, size_t errlen)
@@ -215,22 +203,22 @@ static gh_err parse_hubs(const json_t *j, struct gh_dps_enrollment *e, char *err
     GH_GUARD(string_member(j, "iotHubHostName", e->iot_hub_host_name, sizeof e->iot_hub_host_name,
                            err, errlen));
     if (e->iot_hub_host_name[0] != '\0' && !gh_dps_host_valid(e->iot_hub_host_name))
-        return fail(err, errlen, GH_ERR_ARG, "iotHubHostName is not a host name");
+        return gh_err_say(err, errlen, GH_ERR_ARG, "iotHubHostName is not a host name");
     const json_t *hubs;
     GH_GUARD(member(j, "iotHubs", JSON_ARRAY, &hubs, err, errlen));
     if (hubs == NULL) return GH_OK;
     if (json_array_size(hubs) > GH_DPS_HUBS_MAX)
-        return fail(err, errlen, GH_ERR_TOO_LARGE, "iotHubs has more than %d entries",
-                    GH_DPS_HUBS_MAX);
+        return gh_err_say(err, errlen, GH_ERR_TOO_LARGE, "iotHubs has more than %d entries",
+                          GH_DPS_HUBS_MAX);
     size_t i;
     const json_t *h;
     json_array_foreach(hubs, i, h)
     {
         if (!json_is_string(h))
-            return fail(err, errlen, GH_ERR_BAD_JSON, "iotHubs entries must be strings");
+            return gh_err_say(err, errlen, GH_ERR_BAD_JSON, "iotHubs entries must be strings");
         const char *t = json_string_value(h);
         if (json_string_length(h) != strlen(t) || !gh_dps_host_valid(t))
-            return fail(err, errlen, GH_ERR_ARG, "iotHubs[%zu] is not a host name", i);
+            return gh_err_say(err, errlen, GH_ERR_ARG, "iotHubs[%zu] is not a host name", i);
         memcpy(e->iot_hubs[i], t, strlen(t) + 1);
     }
     e->niot_hubs = json_array_size(hubs);
@@ -248,10 +236,10 @@ static gh_err parse_alloc(const json_t *j, struct gh_dps_enrollment *e, char *er
     else if (eq_nocase(p, "static"))
         e->allocation = GH_DPS_ALLOC_STATIC;
     else if (eq_nocase(p, "geoLatency") || eq_nocase(p, "custom"))
-        return fail(err, errlen, GH_ERR_UNSUPPORTED,
-                    "allocationPolicy %s is not supported (use hashed or static)", p);
+        return gh_err_say(err, errlen, GH_ERR_UNSUPPORTED,
+                          "allocationPolicy %s is not supported (use hashed or static)", p);
     else
-        return fail(err, errlen, GH_ERR_ARG, "allocationPolicy must be hashed or static");
+        return gh_err_say(err, errlen, GH_ERR_ARG, "allocationPolicy must be hashed or static");
     return GH_OK;
 }
 
@@ -287,7 +275,7 @@ static gh_err parse_twin(const json_t *j, struct gh_dps_enrollment *e, char *err
     if (rc != GH_OK) {
         json_decref(t);
         if (rc == GH_ERR_NOMEM) return rc;
-        return fail(err, errlen, rc, "initialTwin: %s", why);
+        return gh_err_say(err, errlen, rc, "initialTwin: %s", why);
     }
     e->initial_twin = t;
     return GH_OK;
@@ -302,7 +290,8 @@ static gh_err parse_status(const json_t *j, struct gh_dps_enrollment *e, char *e
     else if (eq_nocase(st, "disabled"))
         e->enabled = false;
     else
-        return fail(err, errlen, GH_ERR_ARG, "provisioningStatus must be enabled or disabled");
+        return gh_err_say(err, errlen, GH_ERR_ARG,
+                          "provisioningStatus must be enabled or disabled");
     const json_t *rp;
     GH_GUARD(member(j, "reprovisionPolicy", JSON_OBJECT, &rp, err, errlen));
     e->update_hub_assignment = e->migrate_device_data = true;
@@ -321,7 +310,7 @@ static gh_err parse_etag(const json_t *j, struct gh_dps_enrollment *e, char *err
         p = raw + 1;
         n -= 2;
     }
-    if (n > GH_DPS_ETAG_MAX) return fail(err, errlen, GH_ERR_ARG, "etag is too long");
+    if (n > GH_DPS_ETAG_MAX) return gh_err_say(err, errlen, GH_ERR_ARG, "etag is too long");
     memcpy(e->etag, p, n);
     e->etag[n] = '\0';
     return GH_OK;
@@ -332,12 +321,12 @@ static gh_err parse_all(const json_t *j, struct gh_dps_enrollment *e, char *err,
     const char *idname = e->kind == GH_DPS_GROUP ? "enrollmentGroupId" : "registrationId";
     GH_GUARD(string_member(j, idname, e->id, sizeof e->id, err, errlen));
     if (!gh_iothub_valid_registration_id(gh_slice_cstr(e->id)))
-        return fail(err, errlen, GH_ERR_ARG,
-                    "%s must be 1..128 letters, digits, '-', '.', '_' or ':'", idname);
+        return gh_err_say(err, errlen, GH_ERR_ARG,
+                          "%s must be 1..128 letters, digits, '-', '.', '_' or ':'", idname);
     if (e->kind == GH_DPS_INDIVIDUAL) {
         GH_GUARD(string_member(j, "deviceId", e->device_id, sizeof e->device_id, err, errlen));
         if (e->device_id[0] != '\0' && !gh_iothub_valid_device_id(gh_slice_cstr(e->device_id)))
-            return fail(err, errlen, GH_ERR_ARG, "deviceId is not a valid device id");
+            return gh_err_say(err, errlen, GH_ERR_ARG, "deviceId is not a valid device id");
     }
     GH_GUARD(parse_attestation(j, e, err, errlen));
     const json_t *caps;
@@ -355,7 +344,7 @@ gh_err gh_dps_enrollment_from_json(const json_t *j, enum gh_dps_kind kind,
 {
     if (errlen > 0) err[0] = '\0';
     if (!json_is_object(j))
-        return fail(err, errlen, GH_ERR_BAD_JSON, "enrollment must be a JSON object");
+        return gh_err_say(err, errlen, GH_ERR_BAD_JSON, "enrollment must be a JSON object");
     struct gh_dps_enrollment *e = calloc(1, sizeof *e);
     if (e == NULL) return GH_ERR_NOMEM;
     e->kind = kind;

@@ -118,20 +118,6 @@ static const struct opt_info opts[] = {
 
 #define NOPTS (sizeof opts / sizeof opts[0])
 
-static gh_err fail(char *msg, size_t cap, gh_err rc, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static gh_err fail(char *msg, size_t cap, gh_err rc, const char *fmt, ...)
-{
-    if (msg != NULL && cap > 0) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(msg, cap, fmt, ap);
-        va_end(ap);
-    }
-    return rc;
-}
-
 void gh_sim_opts_default(struct gh_sim_opts *o)
 {
     memset(o, 0, sizeof *o);
@@ -409,7 +395,7 @@ static gh_err apply(struct gh_sim_opts *o, enum opt id, const char *v, char *msg
         o->help = true;
         break;
     }
-    if (rc != GH_OK) return fail(msg, cap, rc, "--%s: invalid value", name);
+    if (rc != GH_OK) return gh_err_say(msg, cap, rc, "--%s: invalid value", name);
     return GH_OK;
 }
 
@@ -417,27 +403,29 @@ static gh_err check(const struct gh_sim_opts *o, char *msg, size_t cap)
 {
     bool have_cs = o->cs != NULL || o->cs_file != NULL;
     if (o->cs != NULL && o->cs_file != NULL)
-        return fail(msg, cap, GH_ERR_USAGE,
-                    "give either --connection-string or --connection-string-file");
+        return gh_err_say(msg, cap, GH_ERR_USAGE,
+                          "give either --connection-string or --connection-string-file");
     if (o->auth == GH_SIM_AUTH_X509) {
         if (o->group_key != NULL)
-            return fail(msg, cap, GH_ERR_USAGE, "--group-key is for --auth sas");
+            return gh_err_say(msg, cap, GH_ERR_USAGE, "--group-key is for --auth sas");
         if (o->ca_cert == NULL || o->ca_key == NULL)
-            return fail(msg, cap, GH_ERR_USAGE, "--auth x509 needs --ca-cert and --ca-key");
+            return gh_err_say(msg, cap, GH_ERR_USAGE, "--auth x509 needs --ca-cert and --ca-key");
     } else if (o->ca_cert != NULL || o->ca_key != NULL || o->ca_password_file != NULL) {
-        return fail(msg, cap, GH_ERR_USAGE, "--ca-cert/--ca-key are for --auth x509");
+        return gh_err_say(msg, cap, GH_ERR_USAGE, "--ca-cert/--ca-key are for --auth x509");
     }
     if (o->reuse_certs && (o->auth != GH_SIM_AUTH_X509 || o->work_dir == NULL))
-        return fail(msg, cap, GH_ERR_USAGE, "--reuse-certs needs --auth x509 and --work-dir");
+        return gh_err_say(msg, cap, GH_ERR_USAGE, "--reuse-certs needs --auth x509 and --work-dir");
     if (o->reconnect && o->messages > 0)
-        return fail(msg, cap, GH_ERR_USAGE, "--reconnect sends no telemetry: use --duration");
+        return gh_err_say(msg, cap, GH_ERR_USAGE, "--reconnect sends no telemetry: use --duration");
     if (o->group_key != NULL && o->parent != NULL)
-        return fail(msg, cap, GH_ERR_USAGE,
-                    "--parent needs device creation; --group-key creates nothing");
+        return gh_err_say(msg, cap, GH_ERR_USAGE,
+                          "--parent needs device creation; --group-key creates nothing");
     if (!o->create && o->parent != NULL)
-        return fail(msg, cap, GH_ERR_USAGE, "--parent needs device creation (no --no-create)");
+        return gh_err_say(msg, cap, GH_ERR_USAGE,
+                          "--parent needs device creation (no --no-create)");
     if (o->hub == NULL && !have_cs && getenv("GATEHOUSE_CONNECTION_STRING") == NULL)
-        return fail(msg, cap, GH_ERR_USAGE, "no hub: give --hub or a service connection string");
+        return gh_err_say(msg, cap, GH_ERR_USAGE,
+                          "no hub: give --hub or a service connection string");
     return GH_OK;
 }
 
@@ -448,25 +436,26 @@ gh_err gh_sim_opts_parse(int argc, char **argv, struct gh_sim_opts *o, char *msg
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strncmp(a, "--", 2) != 0 || a[2] == '\0')
-            return fail(msg, cap, GH_ERR_USAGE, "unexpected argument (options start with --)");
+            return gh_err_say(msg, cap, GH_ERR_USAGE,
+                              "unexpected argument (options start with --)");
         const char *name = a + 2;
         const char *eq = strchr(name, '=');
         size_t nlen = eq ? (size_t)(eq - name) : strlen(name);
         int id = find_opt(name, nlen);
         if (id < 0)
-            return fail(msg, cap, GH_ERR_USAGE, "unknown option --%.*s",
-                        (int)(nlen > 64 ? 64 : nlen), name);
+            return gh_err_say(msg, cap, GH_ERR_USAGE, "unknown option --%.*s",
+                              (int)(nlen > 64 ? 64 : nlen), name);
         const char *v = NULL;
         if (opts[id].takes_value) {
             if (eq != NULL) {
                 v = eq + 1;
             } else {
                 if (i + 1 >= argc)
-                    return fail(msg, cap, GH_ERR_USAGE, "--%s needs a value", opts[id].name);
+                    return gh_err_say(msg, cap, GH_ERR_USAGE, "--%s needs a value", opts[id].name);
                 v = argv[++i];
             }
         } else if (eq != NULL) {
-            return fail(msg, cap, GH_ERR_USAGE, "--%s takes no value", opts[id].name);
+            return gh_err_say(msg, cap, GH_ERR_USAGE, "--%s takes no value", opts[id].name);
         }
         GH_GUARD(apply(o, (enum opt)id, v, msg, cap));
     }
