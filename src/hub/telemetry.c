@@ -61,23 +61,40 @@ struct prop {
     bool has_value;
 };
 
-/* sys and app: room for every item of the bag plus the stamped ones. */
+/* sys and app: room for every item of the bag plus the stamped ones, each
+ * with an open-addressing index of its keys (mask + 1 slots, at least
+ * twice cap; 0 = empty, else position + 1), so that a bag of many small
+ * properties costs linear time, not quadratic. */
 struct props {
     struct prop *sys, *app;
-    size_t nsys, napp, cap;
+    uint32_t *sys_ix, *app_ix;
+    size_t nsys, napp, cap, mask;
 };
 
-static gh_err put(struct prop *arr, size_t *n, size_t cap, struct gh_slice key,
-                  struct gh_slice value, bool has_value)
+static size_t key_hash(struct gh_slice k)
 {
-    for (size_t i = 0; i < *n; i++)
-        if (gh_slice_eq(arr[i].key, key)) {
-            arr[i].value = value;
-            arr[i].has_value = has_value;
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (size_t i = 0; i < k.len; i++) h = (h ^ k.ptr[i]) * 16777619u;
+    return h;
+}
+
+/* Add key = value, or give an existing key its new value (the last wins). */
+static gh_err put(struct prop *arr, uint32_t *ix, size_t mask, size_t *n, size_t cap,
+                  struct gh_slice key, struct gh_slice value, bool has_value)
+{
+    size_t h = key_hash(key) & mask;
+    while (ix[h] != 0) {
+        struct prop *p = &arr[ix[h] - 1];
+        if (gh_slice_eq(p->key, key)) {
+            p->value = value;
+            p->has_value = has_value;
             return GH_OK;
         }
+        h = (h + 1) & mask;
+    }
     GH_ENSURE(*n < cap, GH_ERR_TOO_LARGE);
-    arr[(*n)++] = (struct prop){key, value, has_value};
+    arr[*n] = (struct prop){key, value, has_value};
+    ix[h] = (uint32_t)++ * n;
     return GH_OK;
 }
 
@@ -155,12 +172,17 @@ gh_err gh_hub_telemetry_props(const struct gh_hub_sender *from, struct gh_slice 
     gh_err rc = GH_OK;
     struct props props = {.cap = STAMPED_MAX + 1}, *pr = &props;
     for (size_t i = 0; i < bag.len; i++) pr->cap += bag.ptr[i] == '&';
+    pr->mask = 1;
+    while (pr->mask < 2 * pr->cap) pr->mask <<= 1;
     pr->sys = malloc(2 * pr->cap * sizeof *pr->sys);
     pr->app = pr->sys ? pr->sys + pr->cap : NULL;
+    pr->sys_ix = calloc(2 * pr->mask, sizeof *pr->sys_ix);
+    pr->app_ix = pr->sys_ix ? pr->sys_ix + pr->mask : NULL;
+    pr->mask--;
     /* Decoded text is never longer than the bag. */
     uint8_t *scratch = malloc(bag.len ? bag.len : 1);
     char *text = NULL, *mid = NULL;
-    if (!pr->sys || !scratch) {
+    if (!pr->sys || !pr->sys_ix || !scratch) {
         rc = GH_ERR_NOMEM;
         goto out;
     }
@@ -180,12 +202,13 @@ gh_err gh_hub_telemetry_props(const struct gh_hub_sender *from, struct gh_slice 
         const char *name = system_name(p);
         if (name) {
             budget += item.value.len;
-            rc = put(pr->sys, &pr->nsys, pr->cap, gh_slice_cstr(name), item.value, true);
+            rc = put(pr->sys, pr->sys_ix, pr->mask, &pr->nsys, pr->cap, gh_slice_cstr(name),
+                     item.value, true);
         } else {
             budget += item.key.len + item.value.len;
-            rc = item.key.len >= KEY_MAX
-                     ? GH_ERR_TOO_LARGE
-                     : put(pr->app, &pr->napp, pr->cap, item.key, item.value, item.has_value);
+            rc = item.key.len >= KEY_MAX ? GH_ERR_TOO_LARGE
+                                         : put(pr->app, pr->app_ix, pr->mask, &pr->napp, pr->cap,
+                                               item.key, item.value, item.has_value);
         }
         if (rc != GH_OK) goto out;
         if (budget > max_size) {
@@ -198,11 +221,11 @@ gh_err gh_hub_telemetry_props(const struct gh_hub_sender *from, struct gh_slice 
         goto out;
     }
     if (retain)
-        (void)put(pr->app, &pr->napp, pr->cap, gh_slice_cstr("mqtt-retain"), gh_slice_cstr("true"),
-                  true);
+        (void)put(pr->app, pr->app_ix, pr->mask, &pr->napp, pr->cap, gh_slice_cstr("mqtt-retain"),
+                  gh_slice_cstr("true"), true);
     if (will)
-        (void)put(pr->app, &pr->napp, pr->cap, gh_slice_cstr("iothub-MessageType"),
-                  gh_slice_cstr("Will"), true);
+        (void)put(pr->app, pr->app_ix, pr->mask, &pr->napp, pr->cap,
+                  gh_slice_cstr("iothub-MessageType"), gh_slice_cstr("Will"), true);
 
     /* Stamped last: they win over anything the device sent (1.8.3). */
     char when[GH_HUB_TIME_LEN], method[160];
@@ -211,21 +234,23 @@ gh_err gh_hub_telemetry_props(const struct gh_hub_sender *from, struct gh_slice 
     snprintf(method, sizeof method, "{\"scope\":\"%s\",\"type\":\"%s\",\"issuer\":\"iothub\"}",
              module ? "module" : "device", from->auth_type);
     const size_t cap = pr->cap;
-    (void)put(pr->sys, &pr->nsys, cap, gh_slice_cstr("iothub-connection-device-id"),
-              gh_slice_cstr(from->device_id), true);
+    (void)put(pr->sys, pr->sys_ix, pr->mask, &pr->nsys, cap,
+              gh_slice_cstr("iothub-connection-device-id"), gh_slice_cstr(from->device_id), true);
     if (module)
-        (void)put(pr->sys, &pr->nsys, cap, gh_slice_cstr("iothub-connection-module-id"),
-                  gh_slice_cstr(from->module_id), true);
-    (void)put(pr->sys, &pr->nsys, cap, gh_slice_cstr("iothub-connection-auth-generation-id"),
+        (void)put(pr->sys, pr->sys_ix, pr->mask, &pr->nsys, cap,
+                  gh_slice_cstr("iothub-connection-module-id"), gh_slice_cstr(from->module_id),
+                  true);
+    (void)put(pr->sys, pr->sys_ix, pr->mask, &pr->nsys, cap,
+              gh_slice_cstr("iothub-connection-auth-generation-id"),
               gh_slice_cstr(from->generation_id), true);
-    (void)put(pr->sys, &pr->nsys, cap, gh_slice_cstr("iothub-connection-auth-method"),
-              gh_slice_cstr(method), true);
-    (void)put(pr->sys, &pr->nsys, cap, gh_slice_cstr("iothub-enqueuedtime"), gh_slice_cstr(when),
-              true);
-    (void)put(pr->sys, &pr->nsys, cap, gh_slice_cstr("iothub-message-source"),
+    (void)put(pr->sys, pr->sys_ix, pr->mask, &pr->nsys, cap,
+              gh_slice_cstr("iothub-connection-auth-method"), gh_slice_cstr(method), true);
+    (void)put(pr->sys, pr->sys_ix, pr->mask, &pr->nsys, cap, gh_slice_cstr("iothub-enqueuedtime"),
+              gh_slice_cstr(when), true);
+    (void)put(pr->sys, pr->sys_ix, pr->mask, &pr->nsys, cap, gh_slice_cstr("iothub-message-source"),
               gh_slice_cstr("Telemetry"), true);
     if (from->model_id && from->model_id[0])
-        (void)put(pr->sys, &pr->nsys, cap, gh_slice_cstr("dt-dataschema"),
+        (void)put(pr->sys, pr->sys_ix, pr->mask, &pr->nsys, cap, gh_slice_cstr("dt-dataschema"),
                   gh_slice_cstr(from->model_id), true);
 
     /* Worst case: every byte escaped as \u00XX (6 bytes), plus quotes,
@@ -270,6 +295,7 @@ out:
     free(mid);
     free(scratch);
     free(pr->sys);
+    free(pr->sys_ix);
     return rc;
 }
 

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -146,6 +147,20 @@ static void test_escaping_and_many(void **state)
     p = build(bag, 0, false, false, 262144, GH_OK);
     assert_int_equal(json_object_size(json_object_get(p, "app")), 500);
     assert_string_equal(json_string_value(app(p, "p499")), "499");
+    json_decref(p);
+    /* many small properties, each key twice: the later value wins for all */
+    size_t cap = 20000 * 16;
+    char *many = malloc(cap);
+    assert_non_null(many);
+    n = 0;
+    for (int round = 0; round < 2; round++)
+        for (int i = 0; i < 10000; i++)
+            n += (size_t)snprintf(many + n, cap - n, "%sk%d=%d", n ? "&" : "", i, round);
+    p = build(many, 0, false, false, 1024 * 1024, GH_OK);
+    free(many);
+    assert_int_equal(json_object_size(json_object_get(p, "app")), 10000);
+    assert_string_equal(json_string_value(app(p, "k0")), "1");
+    assert_string_equal(json_string_value(app(p, "k9999")), "1");
     json_decref(p);
     /* a key of 1024 bytes is refused; a NUL in a key too */
     char big[1100];
