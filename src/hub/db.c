@@ -121,16 +121,25 @@ gh_err gh_db_exec(struct gh_db *db, sqlite3_stmt *st, const char *what)
     return rc;
 }
 
+gh_err gh_db_synchronous(struct gh_db *db, enum gh_db_sync level)
+{
+    int e = sqlite3_exec(db->h,
+                         level == GH_DB_SYNC_NORMAL ? "PRAGMA synchronous=NORMAL"
+                                                    : "PRAGMA synchronous=FULL",
+                         NULL, NULL, NULL);
+    return e == SQLITE_OK ? GH_OK : gh_db_sqlite(db, e, "pragma");
+}
+
 gh_err gh_db_exec_volatile(struct gh_db *db, sqlite3_stmt *st, const char *what)
 {
     if (!sqlite3_get_autocommit(db->h)) return gh_db_exec(db, st, what);
-    /* Back to FULL, the level gh_db_open sets, whatever happened. */
-    int e = sqlite3_exec(db->h, "PRAGMA synchronous=OFF", NULL, NULL, NULL);
-    if (e != SQLITE_OK) return gh_db_sqlite(db, e, "pragma");
+    /* NORMAL, not OFF: a checkpoint that runs inside this commit still
+     * syncs the database before the WAL is reused. Back to FULL, the level
+     * gh_db_open sets, whatever happened. */
+    GH_GUARD(gh_db_synchronous(db, GH_DB_SYNC_NORMAL));
     gh_err rc = gh_db_exec(db, st, what);
-    e = sqlite3_exec(db->h, "PRAGMA synchronous=FULL", NULL, NULL, NULL);
-    if (e != SQLITE_OK && rc == GH_OK) rc = gh_db_sqlite(db, e, "pragma");
-    return rc;
+    gh_err e = gh_db_synchronous(db, GH_DB_SYNC_FULL);
+    return rc != GH_OK ? rc : e;
 }
 
 static gh_err run_tx(struct gh_db *db, enum gh_db_tx id, const char *what)
@@ -375,6 +384,11 @@ static gh_err configure(struct gh_db *db)
         return gh_db_fail(db, GH_ERR_DB, "%s: cannot switch to WAL mode (got %s)", db->spec->name,
                           mode);
     GH_GUARD(exec_sql(db, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;", "pragma"));
+    if (db->spec->cache_kib > 0) {
+        char sql[48];
+        snprintf(sql, sizeof sql, "PRAGMA cache_size=-%d;", db->spec->cache_kib);
+        GH_GUARD(exec_sql(db, sql, "pragma"));
+    }
     return migrate(db);
 }
 

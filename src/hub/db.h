@@ -31,6 +31,7 @@ struct gh_db_spec {
     const char *const *migrations; /* migrations[v] takes version v to v + 1 */
     long schema_version;           /* newest version this build knows */
     int busy_timeout_ms;
+    int cache_kib;             /* page cache limit; 0 = SQLite's default (2 MiB) */
     const char *migrate_event; /* log event for each applied migration */
 };
 
@@ -97,9 +98,14 @@ GH_NODISCARD gh_err gh_db_stmt(struct gh_db *db, size_t id, sqlite3_stmt **out);
 GH_NODISCARD gh_err gh_db_step(struct gh_db *db, sqlite3_stmt *st, bool *row, const char *what);
 /* Step to completion and reset. Errors: as gh_db_step. */
 GH_NODISCARD gh_err gh_db_exec(struct gh_db *db, sqlite3_stmt *st, const char *what);
+/* SQLite's synchronous level for the next commits: FULL (what gh_db_open
+ * sets: every commit fsyncs the WAL) or NORMAL (in WAL mode: no fsync per
+ * commit, checkpoints still synced). */
+enum gh_db_sync { GH_DB_SYNC_FULL, GH_DB_SYNC_NORMAL };
+GH_NODISCARD gh_err gh_db_synchronous(struct gh_db *db, enum gh_db_sync level);
 /* As gh_db_exec, for a write whose loss on power failure is harmless (a
  * connection state the hub resets at start-up): committed without waiting
- * for the disk (PRAGMA synchronous=OFF around it, outside a transaction
+ * for the disk (PRAGMA synchronous=NORMAL around it, outside a transaction
  * only). The write is in the WAL at once and made durable by the next
  * synchronous commit; a crash of the process loses nothing. */
 GH_NODISCARD gh_err gh_db_exec_volatile(struct gh_db *db, sqlite3_stmt *st, const char *what);

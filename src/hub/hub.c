@@ -25,6 +25,7 @@
 #include "hub/server_cert.h"
 #include "hub/session.h"
 #include "hub/store.h"
+#include "hub/walsync.h"
 #include "iothub/crypto.h"
 #include "net/listener.h"
 #include "net/tls.h"
@@ -42,6 +43,14 @@ struct batch_entry {
     uint64_t dedupe; /* link telemetry with a message id: remembered once stored */
 };
 
+/* A committed message waiting for the sync of its generation. */
+struct pending_ack {
+    struct gh_hub_session *s; /* NULL: nothing to acknowledge (QoS 0, or session gone) */
+    uint16_t pid;
+    uint64_t dedupe; /* remembered once durable */
+    uint64_t gen;
+};
+
 struct gh_hub {
     struct gh_hub_config cfg;
     struct gh_hub_dedupe *dedupe;
@@ -57,6 +66,11 @@ struct gh_hub {
     bool ca_loaded;
     struct batch_entry *batch;
     size_t nbatch;
+    /* committed telemetry waiting for its WAL sync (walsync.h), in order */
+    struct gh_walsync *walsync;
+    struct pending_ack *pend;
+    size_t pend_head, npend, pend_cap;
+    uint64_t gen; /* commits so far */
     struct gh_hub_methods *methods;
     struct gh_dps_store *dps;
     struct gh_dps_embedded dps_embedded;
@@ -231,6 +245,58 @@ static void batch_clear(struct gh_hub *hub)
     hub->nbatch = 0;
 }
 
+/* Room for n more pending acknowledgements. */
+static gh_err pending_reserve(struct gh_hub *hub, size_t n)
+{
+    if (hub->pend_head > 0) { /* settled entries at the front: reuse their room */
+        memmove(hub->pend, hub->pend + hub->pend_head,
+                (hub->npend - hub->pend_head) * sizeof *hub->pend);
+        hub->npend -= hub->pend_head;
+        hub->pend_head = 0;
+    }
+    if (hub->npend + n <= hub->pend_cap) return GH_OK;
+    size_t cap = hub->pend_cap ? hub->pend_cap : GH_HUB_BATCH_MAX;
+    while (cap < hub->npend + n) cap *= 2;
+    struct pending_ack *p = realloc(hub->pend, cap * sizeof *p);
+    GH_ENSURE(p != NULL, GH_ERR_NOMEM);
+    hub->pend = p;
+    hub->pend_cap = cap;
+    return GH_OK;
+}
+
+/* Every commit up to gen is durable (err == 0) or its sync failed: send
+ * the PUBACKs, or close the senders without them (they resend after
+ * reconnecting: nothing acknowledged is lost). */
+static void settle(struct gh_hub *hub, uint64_t gen, int err)
+{
+    if (err != 0)
+        gh_log_error("hub.telemetry.sync", "generation=%llu err=\"%s\"", (unsigned long long)gen,
+                     strerror(err));
+    /* In place: acking may close a session, whose later entries
+     * gh_hub_batch_forget then clears. */
+    size_t i = hub->pend_head;
+    for (; i < hub->npend && hub->pend[i].gen <= gen; i++) {
+        struct pending_ack *a = &hub->pend[i];
+        if (err == 0 && a->dedupe) gh_hub_dedupe_add(hub->dedupe, a->dedupe);
+        struct gh_hub_session *ss = a->s;
+        if (ss == NULL) continue;
+        a->s = NULL;
+        gh_hub_session_batch_ref(ss, -1);
+        if (err == 0)
+            gh_hub_session_ack(ss, a->pid);
+        else
+            gh_hub_session_fail(ss, GH_ERR_IO);
+    }
+    hub->pend_head = i;
+    if (hub->pend_head == hub->npend) hub->pend_head = hub->npend = 0;
+    if (err == 0 && hub->sessions) gh_hub_service_committed(hub->sessions);
+}
+
+static void on_synced(void *arg, uint64_t gen, int err)
+{
+    settle(arg, gen, err);
+}
+
 static void batch_commit(struct gh_hub *hub)
 {
     if (hub->nbatch == 0) return;
@@ -245,35 +311,47 @@ static void batch_commit(struct gh_hub *hub)
                                          .body = e->body,
                                          .body_len = e->body_len};
     }
-    gh_err rc = gh_store_telemetry_append_batch(hub->store, in, hub->nbatch, NULL);
-    /* Detach the entries first: acking may close sessions. */
     size_t n = hub->nbatch;
-    struct gh_hub_session *done[GH_HUB_BATCH_MAX];
-    uint16_t pids[GH_HUB_BATCH_MAX];
-    size_t nd = 0;
-    uint64_t keys[GH_HUB_BATCH_MAX];
-    for (size_t i = 0; i < n; i++) {
-        keys[i] = hub->batch[i].dedupe;
-        if (hub->batch[i].s) {
-            done[nd] = hub->batch[i].s;
-            pids[nd++] = hub->batch[i].pid;
+    gh_err rc = pending_reserve(hub, n);
+    if (rc == GH_OK) rc = gh_store_telemetry_append_batch(hub->store, in, n, NULL);
+    if (rc == GH_OK) {
+        /* Each acknowledgement (and its session reference) waits for the
+         * sync of this generation. */
+        uint64_t gen = ++hub->gen;
+        for (size_t i = 0; i < n; i++) {
+            struct batch_entry *e = &hub->batch[i];
+            if (e->s == NULL && e->dedupe == 0) continue;
+            hub->pend[hub->npend++] = (struct pending_ack){e->s, e->pid, e->dedupe, gen};
+            e->s = NULL;
         }
-    }
-    batch_clear(hub);
-    if (rc != GH_OK)
-        gh_log_error("hub.telemetry.commit", "messages=%zu err=%s detail=\"%s\"", n, gh_err_str(rc),
-                     gh_store_errmsg(hub->store));
-    if (rc == GH_OK && hub->sessions) gh_hub_service_committed(hub->sessions);
-    for (size_t i = 0; rc == GH_OK && i < n; i++)
-        if (keys[i]) gh_hub_dedupe_add(hub->dedupe, keys[i]);
-    for (size_t i = 0; i < nd; i++) {
-        /* A failed commit closes the sender: nothing was acknowledged, so
-         * the device resends after reconnecting. */
-        if (rc == GH_OK)
-            gh_hub_session_ack(done[i], pids[i]);
+        batch_clear(hub);
+        if (hub->walsync)
+            gh_walsync_request(hub->walsync, gen);
         else
-            gh_hub_session_fail(done[i], rc);
+            settle(hub, gen, 0); /* committed with a synchronous fsync */
+        return;
     }
+    gh_log_error("hub.telemetry.commit", "messages=%zu err=%s detail=\"%s\"", n, gh_err_str(rc),
+                 gh_store_errmsg(hub->store));
+    /* Detach the entries first: failing may close sessions. */
+    struct gh_hub_session *done[GH_HUB_BATCH_MAX];
+    size_t nd = 0;
+    for (size_t i = 0; i < n; i++)
+        if (hub->batch[i].s) done[nd++] = hub->batch[i].s;
+    batch_clear(hub);
+    /* Nothing was acknowledged, so the devices resend after reconnecting. */
+    for (size_t i = 0; i < nd; i++) gh_hub_session_fail(done[i], rc);
+}
+
+/* Shutdown: sync what is committed, acknowledge it, and commit any later
+ * batch synchronously. */
+static void walsync_stop(struct gh_hub *hub)
+{
+    struct gh_walsync *w = hub->walsync;
+    if (w == NULL) return;
+    hub->walsync = NULL;
+    gh_walsync_free(w); /* reports the last generations through on_synced */
+    gh_store_telemetry_defer_sync(hub->store, false);
 }
 
 static void on_commit(evutil_socket_t fd, short what, void *arg)
@@ -327,6 +405,12 @@ void gh_hub_batch_forget(struct gh_hub *hub, struct gh_hub_session *s)
     for (size_t i = 0; i < hub->nbatch; i++) {
         if (hub->batch[i].s == s) {
             hub->batch[i].s = NULL;
+            gh_hub_session_batch_ref(s, -1);
+        }
+    }
+    for (size_t i = hub->pend_head; i < hub->npend; i++) {
+        if (hub->pend[i].s == s) {
+            hub->pend[i].s = NULL;
             gh_hub_session_batch_ref(s, -1);
         }
     }
@@ -456,6 +540,14 @@ gh_err gh_hub_new(const struct gh_hub_config *cfg, struct gh_hub **out, char *er
         snprintf(errbuf, errlen, "cannot open the database in %s: %s", cfg->data_dir, dberr);
         goto fail;
     }
+    char wal[sizeof cfg->data_dir + sizeof GH_STORE_DB_NAME + 8];
+    snprintf(wal, sizeof wal, "%s/%s-wal", cfg->data_dir, GH_STORE_DB_NAME);
+    if ((rc = gh_walsync_new(hub->base, wal, on_synced, hub, &hub->walsync)) != GH_OK) {
+        snprintf(errbuf, errlen, "cannot start the telemetry sync thread for %s: %s", wal,
+                 gh_err_str(rc));
+        goto fail;
+    }
+    gh_store_telemetry_defer_sync(hub->store, true);
     unsigned created = 0;
     uint64_t stale = 0;
     if ((rc = gh_store_ensure_default_policies(hub->store, &created)) != GH_OK ||
@@ -565,6 +657,7 @@ void gh_hub_stop(struct gh_hub *hub)
     gh_hub_rest_free(hub->rest);
     hub->rest = NULL;
     batch_commit(hub);
+    walsync_stop(hub);
     gh_hub_methods_free(hub->methods);
     hub->methods = NULL;
     gh_hub_sessions_free(hub->sessions);
@@ -584,6 +677,7 @@ void gh_hub_free(struct gh_hub *hub)
     gh_listener_free(hub->mqtt);
     gh_hub_rest_free(hub->rest);
     if (hub->batch) batch_commit(hub);
+    walsync_stop(hub);
     gh_hub_methods_free(hub->methods);
     if (hub->sessions) {
         gh_hub_sessions_free(hub->sessions);
@@ -601,6 +695,7 @@ void gh_hub_free(struct gh_hub *hub)
     gh_store_close(hub->store);
     if (hub->base) event_base_free(hub->base);
     free(hub->batch);
+    free(hub->pend);
     gh_hub_dedupe_free(hub->dedupe);
     gh_hub_config_wipe(&hub->cfg);
     free(hub);

@@ -59,8 +59,10 @@ gh_err gh_hub_rest_telemetry_json(const struct gh_telemetry_msg *m, json_t **out
 /* ---- reading -------------------------------------------------------------------- */
 
 /* Read up to limit messages after q->after_seq into a new array, within
- * GH_REST_TELEMETRY_BUDGET bytes (at least one message). *last gets the
- * last seq read (q->after_seq when none). */
+ * GH_REST_TELEMETRY_BUDGET bytes (at least one message) and
+ * GH_REST_TELEMETRY_SCAN sequence numbers examined (a filtered read of a
+ * quiet device). *last gets where the answer stops: every message up to it
+ * was examined, and the next page starts after it. */
 static gh_err collect(struct gh_store *s, const struct gh_telemetry_query *q0, size_t limit,
                       json_t **out, int64_t *last)
 {
@@ -70,12 +72,15 @@ static gh_err collect(struct gh_store *s, const struct gh_telemetry_query *q0, s
     struct gh_telemetry_query q = *q0;
     size_t total = 0, bytes = 0;
     bool more = true;
-    while (rc == GH_OK && more && total < limit && bytes < GH_REST_TELEMETRY_BUDGET) {
+    while (rc == GH_OK && more && total < limit && bytes < GH_REST_TELEMETRY_BUDGET &&
+           q.after_seq - q0->after_seq < GH_REST_TELEMETRY_SCAN) {
         size_t n = 0;
+        struct gh_telemetry_scan scan;
         q.limit = limit - total < GH_REST_TELEMETRY_CHUNK ? limit - total : GH_REST_TELEMETRY_CHUNK;
-        rc = gh_store_telemetry_read(s, &q, msgs, q.limit, &n);
+        rc = gh_store_telemetry_scan(s, &q, msgs, q.limit, &n, &scan);
         if (rc != GH_OK) break;
-        more = n == q.limit;
+        more = scan.more;
+        bool whole = true; /* every message read is in the answer */
         for (size_t i = 0; i < n; i++) {
             if (rc == GH_OK && bytes < GH_REST_TELEMETRY_BUDGET) {
                 json_t *j = NULL;
@@ -87,9 +92,12 @@ static gh_err collect(struct gh_store *s, const struct gh_telemetry_query *q0, s
                     q.after_seq = msgs[i].seq;
                     total++;
                 }
+            } else {
+                whole = false;
             }
             gh_telemetry_msg_cleanup(&msgs[i]);
         }
+        if (whole && rc == GH_OK) q.after_seq = scan.next_after;
     }
     free(msgs);
     if (rc != GH_OK) {
@@ -144,6 +152,7 @@ static void on_poll(evutil_socket_t fd, short what, void *arg)
     gh_err rc = collect(gh_hub_store(r->hub), &q, q.limit, &arr, &last);
     if (rc == GH_OK && json_array_size(arr) == 0 && now < h->deadline_ms) {
         json_decref(arr);
+        h->q.after_seq = last; /* examined: the next poll starts after it */
         arm(h, now);
         return;
     }

@@ -102,7 +102,8 @@ static void pump(struct gh_hub_session *s)
                                        .device_id = s->svc_device[0] ? s->svc_device : NULL,
                                        .limit = SERVICE_WINDOW - s->svc_inflight};
         if (q.limit > 16) q.limit = 16;
-        gh_err rc = gh_store_telemetry_read(gh_hub_store(s->hub), &q, msgs, 16, &n);
+        struct gh_telemetry_scan scan;
+        gh_err rc = gh_store_telemetry_scan(gh_hub_store(s->hub), &q, msgs, 16, &n, &scan);
         if (rc != GH_OK) {
             gh_log_error("hub.service.read", "client=%s err=%s", s->device_id, gh_err_str(rc));
             return;
@@ -129,7 +130,9 @@ static void pump(struct gh_hub_session *s)
             json_decref(env);
             gh_telemetry_msg_cleanup(&msgs[i]);
         }
-        if (n == 0) return;
+        /* Everything examined was sent: a device filter skips the rest. */
+        s->svc_cursor = scan.next_after;
+        if (!scan.more) return;
     }
 }
 

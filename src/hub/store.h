@@ -88,7 +88,7 @@
 #include "hub/twin.h"
 #include "iothub/topic.h"
 
-#define GH_STORE_SCHEMA_VERSION 1
+#define GH_STORE_SCHEMA_VERSION 2
 #define GH_STORE_DB_NAME "hub.db"
 #define GH_STORE_BUSY_TIMEOUT_MS 5000
 #define GH_STORE_PATH_MAX 4096
@@ -460,6 +460,7 @@ GH_NODISCARD gh_err gh_store_c2d_purge(struct gh_store *s, const char *device_id
 #define GH_TELEMETRY_BODY_MAX (256 * 1024)  /* 1.5 item 9 */
 #define GH_TELEMETRY_PROPS_MAX (256 * 1024) /* properties JSON text */
 #define GH_TELEMETRY_READ_MAX 10000         /* rows per read call */
+#define GH_TELEMETRY_SCAN_MAX 65536         /* seq examined per filtered read call */
 #define GH_TELEMETRY_RETAIN_CHUNK 10000     /* rows deleted per transaction */
 
 /* One accepted message; pointers borrowed for the call. */
@@ -489,8 +490,16 @@ struct gh_telemetry_msg {
 
 void gh_telemetry_msg_cleanup(struct gh_telemetry_msg *m);
 
+/* Deferred durability for telemetry appends: when on, an append commits
+ * with synchronous=NORMAL (in the WAL, not yet fsynced) and the caller
+ * makes it durable by syncing the "-wal" file itself before it
+ * acknowledges anything (hub/walsync.h). Off (the default): every append
+ * is durable when it returns. Other writes are not affected. */
+void gh_store_telemetry_defer_sync(struct gh_store *s, bool on);
+
 /* Append n (1..GH_TELEMETRY_BATCH_MAX) messages in one transaction: when
- * this returns GH_OK all of them are durable; on error none is stored.
+ * this returns GH_OK all of them are durable (or, with deferred sync, in
+ * the WAL file); on error none is stored.
  * Identities are not looked up (the caller authenticated them). Messages
  * get consecutive sequence numbers; *first_seq (may be NULL) receives the
  * first. Errors: GH_ERR_ARG (n out of range, invalid id, properties not an
@@ -506,9 +515,25 @@ struct gh_telemetry_query {
     size_t limit;          /* 0 or above GH_TELEMETRY_READ_MAX = GH_TELEMETRY_READ_MAX */
 };
 
+/* Where a read stopped: every message with after_seq < seq <= next_after
+ * has been examined (those that matched were returned), so the next read
+ * pages on with after_seq = next_after; more: messages beyond it exist. */
+struct gh_telemetry_scan {
+    int64_t next_after;
+    bool more;
+};
+
 /* Read messages in seq order into out[0..*n) (at most cap). The caller
- * cleans up each returned message. since_ms is a filter over the seq scan
- * (cost grows with the number of older messages skipped). */
+ * cleans up each returned message. device_id and since_ms are filters over
+ * the seq order (there is no per-device index: it made every commit cost
+ * one page per sending device): a filtered read examines at most
+ * GH_TELEMETRY_SCAN_MAX sequence numbers, so it may return fewer than
+ * limit with scan->more set. scan may be NULL. */
+GH_NODISCARD gh_err gh_store_telemetry_scan(struct gh_store *s, const struct gh_telemetry_query *q,
+                                            struct gh_telemetry_msg *out, size_t cap, size_t *n,
+                                            struct gh_telemetry_scan *scan);
+
+/* gh_store_telemetry_scan without the scan result. */
 GH_NODISCARD gh_err gh_store_telemetry_read(struct gh_store *s, const struct gh_telemetry_query *q,
                                             struct gh_telemetry_msg *out, size_t cap, size_t *n);
 

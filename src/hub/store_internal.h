@@ -115,10 +115,11 @@
     X(TEL_STATS_SUB, "UPDATE telemetry_stats SET count = max(count - ?1, 0), "                     \
                      "bytes = max(bytes - ?2, 0) WHERE id = 1")                                    \
     X(TEL_READ_ALL, "SELECT seq, device_id, module_id, enqueued_ms, properties, body FROM "        \
-                    "telemetry WHERE seq > ?1 AND enqueued_ms >= ?2 ORDER BY seq LIMIT ?3")        \
+                    "telemetry WHERE seq > ?1 AND seq <= ?5 AND enqueued_ms >= ?2 ORDER BY seq "   \
+                    "LIMIT ?3")                                                                    \
     X(TEL_READ_DEV, "SELECT seq, device_id, module_id, enqueued_ms, properties, body FROM "        \
-                    "telemetry WHERE device_id = ?4 AND seq > ?1 AND enqueued_ms >= ?2 "           \
-                    "ORDER BY seq LIMIT ?3")                                                       \
+                    "telemetry WHERE seq > ?1 AND seq <= ?5 AND device_id = ?4 AND "               \
+                    "enqueued_ms >= ?2 ORDER BY seq LIMIT ?3")                                     \
     X(TEL_FIRST_YOUNG, "SELECT seq FROM telemetry WHERE enqueued_ms >= ?1 ORDER BY seq LIMIT 1")   \
     X(TEL_DELETE_BEFORE, "DELETE FROM telemetry WHERE seq IN (SELECT seq FROM telemetry "          \
                          "WHERE seq < ?1 ORDER BY seq LIMIT ?2) RETURNING size")                   \
@@ -135,6 +136,7 @@ enum gh_store_stmt {
 struct gh_store {
     struct gh_db db;     /* hub.db: handle, statement cache, clock, message */
     uint64_t last_genid; /* gh_hub_generation_id state */
+    bool tel_deferred;   /* gh_store_telemetry_defer_sync */
 };
 
 /* Forward-only migrations: gh_store_i_migrations[v] takes version v to

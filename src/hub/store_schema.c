@@ -120,4 +120,10 @@ static const char v1[] =
     " pem TEXT NOT NULL"
     ");";
 
-const char *const gh_store_i_migrations[GH_STORE_SCHEMA_VERSION] = {v1};
+/* Version 1 -> 2: no per-device telemetry index. With many devices sending,
+ * every group commit dirtied one index page per device: the index cost
+ * about a third of the hub's ingest rate (issue 9). A read filtered by
+ * device now scans a bounded range of seq (gh_store_telemetry_scan). */
+static const char v2[] = "DROP INDEX IF EXISTS telemetry_device;";
+
+const char *const gh_store_i_migrations[GH_STORE_SCHEMA_VERSION] = {v1, v2};

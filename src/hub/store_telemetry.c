@@ -84,6 +84,11 @@ static gh_err insert(struct gh_store *s, int64_t seq, const struct gh_telemetry_
     return rc;
 }
 
+void gh_store_telemetry_defer_sync(struct gh_store *s, bool on)
+{
+    s->tel_deferred = on;
+}
+
 gh_err gh_store_telemetry_append_batch(struct gh_store *s, const struct gh_telemetry_in *msgs,
                                        size_t n, int64_t *first_seq)
 {
@@ -113,6 +118,7 @@ gh_err gh_store_telemetry_append_batch(struct gh_store *s, const struct gh_telem
                            i, GH_TELEMETRY_PROPS_MAX);
         if (rc == GH_OK) bytes += (int64_t)(len[i] + msgs[i].body_len);
     }
+    if (rc == GH_OK && s->tel_deferred) rc = gh_db_synchronous(&s->db, GH_DB_SYNC_NORMAL);
     if (rc == GH_OK) rc = gh_db_begin(&s->db);
     if (rc != GH_OK) goto out;
     rc = read_counters(s, &c);
@@ -134,6 +140,11 @@ gh_err gh_store_telemetry_append_batch(struct gh_store *s, const struct gh_telem
     }
     if (first_seq != NULL) *first_seq = c.next_seq;
 out:
+    /* Back to the level every other write expects, whatever happened. */
+    if (s->tel_deferred) {
+        gh_err e = gh_db_synchronous(&s->db, GH_DB_SYNC_FULL);
+        if (rc == GH_OK) rc = e;
+    }
     if (text != NULL)
         for (size_t i = 0; i < n; i++) free(text[i]);
     free(text);
@@ -172,20 +183,30 @@ static gh_err read_row(struct gh_store *s, sqlite3_stmt *st, struct gh_telemetry
     return GH_OK;
 }
 
-gh_err gh_store_telemetry_read(struct gh_store *s, const struct gh_telemetry_query *q,
-                               struct gh_telemetry_msg *out, size_t cap, size_t *n)
+gh_err gh_store_telemetry_scan(struct gh_store *s, const struct gh_telemetry_query *q,
+                               struct gh_telemetry_msg *out, size_t cap, size_t *n,
+                               struct gh_telemetry_scan *scan)
 {
     sqlite3_stmt *st;
     size_t limit =
         q->limit == 0 || q->limit > GH_TELEMETRY_READ_MAX ? GH_TELEMETRY_READ_MAX : q->limit;
     if (limit > cap) limit = cap;
     s->db.err[0] = '\0';
+    struct counters c;
+    GH_GUARD(read_counters(s, &c));
+    const int64_t last = c.next_seq - 1, after = q->after_seq > 0 ? q->after_seq : 0;
     bool dev = q->device_id != NULL;
+    /* A filtered read examines a bounded range of seq; an unfiltered one
+     * examines exactly the rows it returns. */
+    int64_t hi = last;
+    if ((dev || q->since_ms > 0) && after < last && last - after > GH_TELEMETRY_SCAN_MAX)
+        hi = after + GH_TELEMETRY_SCAN_MAX;
     GH_GUARD(gh_db_stmt(&s->db, dev ? GH_STMT_TEL_READ_DEV : GH_STMT_TEL_READ_ALL, &st));
-    gh_err rc = gh_db_bind_int(&s->db, st, 1, q->after_seq);
+    gh_err rc = gh_db_bind_int(&s->db, st, 1, after);
     if (rc == GH_OK) rc = gh_db_bind_int(&s->db, st, 2, q->since_ms);
     if (rc == GH_OK) rc = gh_db_bind_int(&s->db, st, 3, (int64_t)limit);
     if (rc == GH_OK && dev) rc = gh_db_bind_text(&s->db, st, 4, q->device_id);
+    if (rc == GH_OK) rc = gh_db_bind_int(&s->db, st, 5, hi);
     size_t k = 0;
     while (rc == GH_OK && k < limit) {
         bool row;
@@ -200,7 +221,21 @@ gh_err gh_store_telemetry_read(struct gh_store *s, const struct gh_telemetry_que
         return rc;
     }
     *n = k;
+    if (scan != NULL) {
+        /* Full page: the rows after the last one returned are unexamined. */
+        if (k == limit)
+            scan->next_after = k > 0 ? out[k - 1].seq : after;
+        else
+            scan->next_after = hi > after ? hi : after;
+        scan->more = scan->next_after < last;
+    }
     return GH_OK;
+}
+
+gh_err gh_store_telemetry_read(struct gh_store *s, const struct gh_telemetry_query *q,
+                               struct gh_telemetry_msg *out, size_t cap, size_t *n)
+{
+    return gh_store_telemetry_scan(s, q, out, cap, n, NULL);
 }
 
 gh_err gh_store_telemetry_stats(struct gh_store *s, struct gh_telemetry_stats *out)

@@ -141,6 +141,8 @@ gh_err gh_mgmt_telemetry_tail(struct gh_mgmt_ctx *c)
         total += n;
         if (ferror(c->out)) return gh_mgmt_fail(c, GH_ERR_IO, "cannot write the output");
         if (t.limited && t.left == 0) return GH_OK;
-        if (n == 0 && !t.follow) return GH_OK;
+        /* An empty answer that moved lastSeq on: a filtered read stopped
+         * at its scan bound, more follows. */
+        if (n == 0 && !t.follow && t.after == before) return GH_OK;
     }
 }

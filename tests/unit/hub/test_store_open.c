@@ -100,7 +100,7 @@ static void test_schema_newer_refused(void **state)
     f->s = NULL;
     fx_sql(f, "PRAGMA user_version = 99");
     assert_int_equal(gh_store_open(f->dir, &s, err, sizeof err), GH_ERR_DB);
-    assert_string_equal(err, "hub.db: schema version 99 is newer than this gatehouse supports (1); "
+    assert_string_equal(err, "hub.db: schema version 99 is newer than this gatehouse supports (2); "
                              "run a newer gatehouse or restore a matching backup");
     assert_null(s);
     fx_sql(f, "PRAGMA user_version = -1");

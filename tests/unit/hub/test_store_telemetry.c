@@ -111,6 +111,67 @@ static void test_append_and_read(void **state)
     json_decref(p2);
 }
 
+/* A filtered read examines at most GH_TELEMETRY_SCAN_MAX sequence numbers
+ * and says where to page on; an unfiltered one stops at its last row. */
+static void test_filtered_scan_is_bounded(void **state)
+{
+    struct fx *f = *state;
+    json_t *p = fx_json("{}");
+    enum { BATCH = 4096, BUSY = GH_TELEMETRY_SCAN_MAX + BATCH };
+    struct gh_telemetry_in *in = calloc(BATCH, sizeof *in);
+    assert_non_null(in);
+    for (size_t i = 0; i < BATCH; i++) in[i] = tin("busy", NULL, FX_T0, p, "x");
+    for (int done = 0; done < BUSY; done += BATCH)
+        assert_int_equal(gh_store_telemetry_append_batch(f->s, in, BATCH, NULL), GH_OK);
+    in[0] = tin("quiet", NULL, FX_T0 + 1, p, "q");
+    int64_t qseq = 0;
+    assert_int_equal(gh_store_telemetry_append_batch(f->s, in, 1, &qseq), GH_OK);
+    assert_int_equal(qseq, BUSY + 1);
+    free(in);
+
+    struct gh_telemetry_msg out[4];
+    size_t n = 99;
+    struct gh_telemetry_scan sc = {-1, false};
+    struct gh_telemetry_query q = {.device_id = "quiet"};
+    assert_int_equal(gh_store_telemetry_scan(f->s, &q, out, 4, &n, &sc), GH_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(sc.next_after, GH_TELEMETRY_SCAN_MAX);
+    assert_true(sc.more);
+    q.after_seq = sc.next_after;
+    assert_int_equal(gh_store_telemetry_scan(f->s, &q, out, 4, &n, &sc), GH_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(out[0].seq, qseq);
+    assert_int_equal(sc.next_after, qseq);
+    assert_false(sc.more);
+    free_msgs(out, n);
+    /* The same bound for a time filter; nothing is skipped unexamined. */
+    q = (struct gh_telemetry_query){.since_ms = FX_T0 + 1, .after_seq = 10};
+    assert_int_equal(gh_store_telemetry_scan(f->s, &q, out, 4, &n, &sc), GH_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(sc.next_after, 10 + GH_TELEMETRY_SCAN_MAX);
+    assert_true(sc.more);
+    /* Unfiltered: a full page stops at its last row, a short one at the end. */
+    q = (struct gh_telemetry_query){.after_seq = 5, .limit = 4};
+    assert_int_equal(gh_store_telemetry_scan(f->s, &q, out, 4, &n, &sc), GH_OK);
+    assert_int_equal(n, 4);
+    assert_int_equal(sc.next_after, 9);
+    assert_true(sc.more);
+    free_msgs(out, n);
+    q.after_seq = qseq - 1;
+    assert_int_equal(gh_store_telemetry_scan(f->s, &q, out, 4, &n, &sc), GH_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(sc.next_after, qseq);
+    assert_false(sc.more);
+    free_msgs(out, n);
+    /* After the end: the cursor never moves back. */
+    q.after_seq = qseq + 100;
+    assert_int_equal(gh_store_telemetry_scan(f->s, &q, out, 4, &n, &sc), GH_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(sc.next_after, qseq + 100);
+    assert_false(sc.more);
+    json_decref(p);
+}
+
 static void test_append_errors_store_nothing(void **state)
 {
     struct fx *f = *state;
@@ -310,6 +371,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_append_and_read, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_filtered_scan_is_bounded, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_append_errors_store_nothing, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_retention_by_age, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_retention_by_bytes, fx_setup, fx_teardown),
