@@ -215,7 +215,7 @@ static const struct gh_option options[] = {
      .type = GH_OPT_INT,
      .min = 1,
      .max = GH_MQTTC_WINDOW_MAX,
-     .default_text = "64",
+     .default_text = "1024",
      .doc = "QoS 1 messages in flight upstream at once",
      F(upstream_window)},
     {.name = "upstream.backoff_min",

@@ -71,6 +71,8 @@ struct gh_hub {
     struct pending_ack *pend;
     size_t pend_head, npend, pend_cap;
     uint64_t gen; /* commits so far */
+    bool settling;        /* settle() is running */
+    uint64_t settle_more; /* a nested settle() asked for this generation */
     struct gh_hub_methods *methods;
     struct gh_dps_store *dps;
     struct gh_dps_embedded dps_embedded;
@@ -248,7 +250,10 @@ static void batch_clear(struct gh_hub *hub)
 /* Room for n more pending acknowledgements. */
 static gh_err pending_reserve(struct gh_hub *hub, size_t n)
 {
-    if (hub->pend_head > 0) { /* settled entries at the front: reuse their room */
+    /* Settled entries at the front: reuse their room (not while settle()
+     * walks the array by index: a Will added by a closing session may
+     * commit from inside it). */
+    if (hub->pend_head > 0 && !hub->settling) {
         memmove(hub->pend, hub->pend + hub->pend_head,
                 (hub->npend - hub->pend_head) * sizeof *hub->pend);
         hub->npend -= hub->pend_head;
@@ -272,22 +277,33 @@ static void settle(struct gh_hub *hub, uint64_t gen, int err)
     if (err != 0)
         gh_log_error("hub.telemetry.sync", "generation=%llu err=\"%s\"", (unsigned long long)gen,
                      strerror(err));
-    /* In place: acking may close a session, whose later entries
-     * gh_hub_batch_forget then clears. */
-    size_t i = hub->pend_head;
-    for (; i < hub->npend && hub->pend[i].gen <= gen; i++) {
-        struct pending_ack *a = &hub->pend[i];
-        if (err == 0 && a->dedupe) gh_hub_dedupe_add(hub->dedupe, a->dedupe);
-        struct gh_hub_session *ss = a->s;
-        if (ss == NULL) continue;
-        a->s = NULL;
-        gh_hub_session_batch_ref(ss, -1);
-        if (err == 0)
-            gh_hub_session_ack(ss, a->pid);
-        else
-            gh_hub_session_fail(ss, GH_ERR_IO);
+    if (hub->settling) { /* from inside an acknowledgement below: the outer call goes on */
+        if (gen > hub->settle_more) hub->settle_more = gen;
+        return;
     }
-    hub->pend_head = i;
+    hub->settling = true;
+    for (;;) {
+        /* In place: acking may close a session, whose later entries
+         * gh_hub_batch_forget then clears. */
+        for (; hub->pend_head < hub->npend && hub->pend[hub->pend_head].gen <= gen;
+             hub->pend_head++) {
+            struct pending_ack *a = &hub->pend[hub->pend_head];
+            if (err == 0 && a->dedupe) gh_hub_dedupe_add(hub->dedupe, a->dedupe);
+            struct gh_hub_session *ss = a->s;
+            if (ss == NULL) continue;
+            a->s = NULL;
+            gh_hub_session_batch_ref(ss, -1);
+            if (err == 0)
+                gh_hub_session_ack(ss, a->pid);
+            else
+                gh_hub_session_fail(ss, GH_ERR_IO);
+        }
+        if (hub->settle_more <= gen) break;
+        gen = hub->settle_more; /* committed synchronously meanwhile (shutdown) */
+        err = 0;
+    }
+    hub->settle_more = 0;
+    hub->settling = false;
     if (hub->pend_head == hub->npend) hub->pend_head = hub->npend = 0;
     if (err == 0 && hub->sessions) gh_hub_service_committed(hub->sessions);
 }

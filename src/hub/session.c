@@ -466,6 +466,7 @@ void session_free(struct gh_hub_session *s)
     free(s->c2d_spelling);
     free(s->will_bag);
     free(s->will_body);
+    free(s->child_ok);
     gh_hub_dps_session_free(s);
     free(s);
 }

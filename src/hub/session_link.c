@@ -130,8 +130,33 @@ static gh_err check_child(struct gh_hub_session *l, const char *child, struct gh
     return GH_OK;
 }
 
+/* Children whose telemetry the link carried lately without being attached
+ * (a gateway draining its queue): the identity check of check_child is
+ * remembered for GH_HUB_CHILD_OK_MS, so a drain costs one registry read per
+ * child and second, not one per message. A child disabled, removed or moved
+ * meanwhile is refused at most that long after the change. */
+#define CHILD_OK_SLOTS 256u
+#define GH_HUB_CHILD_OK_MS 1000
+struct gh_hub_child_ok {
+    char id[GH_IDENTITY_ID_MAX + 1];
+    char generation_id[GH_IDENTITY_GENID_MAX + 1];
+    const char *auth_type;
+    int64_t until_ms;
+};
+
+static struct gh_hub_child_ok *child_ok_slot(struct gh_hub_session *l, const char *child)
+{
+    if (l->child_ok == NULL && (l->child_ok = calloc(CHILD_OK_SLOTS, sizeof *l->child_ok)) == NULL)
+        return NULL;
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (const char *c = child; *c; c++) h = (h ^ (uint8_t)*c) * 16777619u;
+    return &l->child_ok[h % CHILD_OK_SLOTS];
+}
+
 static void refuse(struct gh_hub_session *l, const char *child, uint8_t code, const char *why)
 {
+    struct gh_hub_child_ok *ok = l->child_ok ? child_ok_slot(l, child) : NULL;
+    if (ok && strcmp(ok->id, child) == 0) ok->until_ms = 0; /* check again next time */
     gh_log_info("hub.link.refused", "child=%s link=%s connack=%u reason=\"%s\"", child,
                 l->device_id, code, why);
     send_notice(l, child, code, why);
@@ -348,10 +373,16 @@ static void child_telemetry(struct gh_hub_session *l, const char *child, struct 
     struct gh_identity id;
     memset(&id, 0, sizeof id);
     struct gh_hub_sender from = {child, "", NULL, "sas", NULL};
+    struct gh_hub_child_ok *ok = NULL;
+    const int64_t now_ms = gh_hub_now_ms();
     if (v) {
         from.generation_id = v->generation_id;
         from.auth_type = v->auth_type;
         from.model_id = v->model_id;
+    } else if ((ok = child_ok_slot(l, child)) != NULL && ok->until_ms > now_ms &&
+               strcmp(ok->id, child) == 0) {
+        from.generation_id = ok->generation_id;
+        from.auth_type = ok->auth_type;
     } else {
         uint8_t code;
         const char *why = NULL;
@@ -374,10 +405,16 @@ static void child_telemetry(struct gh_hub_session *l, const char *child, struct 
         from.generation_id = id.generation_id;
         if (id.auth_type == GH_AUTH_SELF_SIGNED) from.auth_type = "x509Certificate";
         if (id.auth_type == GH_AUTH_CA) from.auth_type = "x509CA";
+        if (ok) {
+            snprintf(ok->id, sizeof ok->id, "%s", child);
+            snprintf(ok->generation_id, sizeof ok->generation_id, "%s", id.generation_id);
+            ok->auth_type = from.auth_type;
+            ok->until_ms = now_ms + GH_HUB_CHILD_OK_MS;
+        }
     }
     const struct gh_hub_config *cfg = gh_hub_config(l->hub);
     struct gh_hub_props props = {0};
-    int64_t now = gh_hub_now_ms();
+    int64_t now = now_ms;
     gh_err rc = gh_hub_telemetry_props(&from, bag, p->payload.len, p->retain, false, now,
                                        (size_t)cfg->max_message_size, true, &props);
     gh_identity_wipe(&id);

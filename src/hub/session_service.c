@@ -24,7 +24,7 @@
 #include "hub/telemetry.h"
 #include "iothub/sas.h"
 
-#define SERVICE_WINDOW 64u
+#define SERVICE_WINDOW 1024u
 #define SERVICE_PREFIX "$service:"
 #define FILTER_PREFIX "$gatehouse/telemetry/"
 
@@ -93,41 +93,41 @@ uint8_t gh_hub_service_connect(struct gh_hub_session *s, const struct gh_mqtt_co
     return 0;
 }
 
+#define PUMP_READ 64u /* messages per store read */
+
 static void pump(struct gh_hub_session *s)
 {
     while (!s->closing && s->svc_subscribed && s->svc_inflight < SERVICE_WINDOW) {
-        struct gh_telemetry_msg msgs[16];
+        struct gh_telemetry_msg msgs[PUMP_READ];
         size_t n = 0;
         struct gh_telemetry_query q = {.after_seq = s->svc_cursor,
                                        .device_id = s->svc_device[0] ? s->svc_device : NULL,
-                                       .limit = SERVICE_WINDOW - s->svc_inflight};
-        if (q.limit > 16) q.limit = 16;
+                                       .limit = SERVICE_WINDOW - s->svc_inflight,
+                                       .raw_properties = true};
+        if (q.limit > PUMP_READ) q.limit = PUMP_READ;
         struct gh_telemetry_scan scan;
-        gh_err rc = gh_store_telemetry_scan(gh_hub_store(s->hub), &q, msgs, 16, &n, &scan);
+        gh_err rc = gh_store_telemetry_scan(gh_hub_store(s->hub), &q, msgs, PUMP_READ, &n, &scan);
         if (rc != GH_OK) {
             gh_log_error("hub.service.read", "client=%s err=%s", s->device_id, gh_err_str(rc));
             return;
         }
         for (size_t i = 0; i < n; i++) {
-            json_t *env = NULL;
             char *text = NULL;
+            size_t len = 0;
             char topic[sizeof FILTER_PREFIX + 2 * GH_IDENTITY_ID_MAX + 2];
             if (msgs[i].module_id[0])
                 snprintf(topic, sizeof topic, FILTER_PREFIX "%s/%s", msgs[i].device_id,
                          msgs[i].module_id);
             else
                 snprintf(topic, sizeof topic, FILTER_PREFIX "%s", msgs[i].device_id);
-            s->svc_cursor = msgs[i].seq;
-            if (!s->closing && gh_hub_telemetry_envelope(&msgs[i], &env) == GH_OK &&
-                (text = json_dumps(env, JSON_COMPACT)) != NULL) {
+            if (!s->closing && gh_hub_telemetry_envelope_text(&msgs[i], &text, &len) == GH_OK) {
                 uint16_t pid = s->svc_qos ? next_pid(s) : 0;
-                if (send_publish(s, gh_slice_cstr(topic), s->svc_qos, pid, false, text,
-                                 strlen(text)) == GH_OK &&
+                if (send_publish(s, gh_slice_cstr(topic), s->svc_qos, pid, false, text, len) ==
+                        GH_OK &&
                     s->svc_qos)
                     s->svc_inflight++;
             }
             free(text);
-            json_decref(env);
             gh_telemetry_msg_cleanup(&msgs[i]);
         }
         /* Everything examined was sent: a device filter skips the rest. */
@@ -145,7 +145,8 @@ void gh_hub_service_committed(struct gh_hub_sessions *t)
 void gh_hub_service_puback(struct gh_hub_session *s)
 {
     if (s->svc_inflight) s->svc_inflight--;
-    pump(s);
+    /* Refill in batches, not one store read per acknowledgement. */
+    if (s->svc_inflight <= SERVICE_WINDOW / 2) pump(s);
 }
 
 void gh_hub_service_subscribe(struct gh_hub_session *s, const struct gh_mqtt_subscribe *sub)

@@ -483,7 +483,9 @@ struct gh_telemetry_msg {
     char device_id[GH_IDENTITY_ID_MAX + 1];
     char module_id[GH_IDENTITY_ID_MAX + 1];
     int64_t enqueued_ms;
-    json_t *properties;
+    json_t *properties;    /* NULL when read with raw_properties */
+    char *properties_text; /* raw_properties: the stored JSON object text, NUL-terminated */
+    size_t properties_len;
     uint8_t *body; /* may be NULL when body_len is 0 */
     size_t body_len;
 };
@@ -513,6 +515,8 @@ struct gh_telemetry_query {
     const char *device_id; /* NULL = every device */
     int64_t since_ms;      /* enqueued at or after (0 = any time) */
     size_t limit;          /* 0 or above GH_TELEMETRY_READ_MAX = GH_TELEMETRY_READ_MAX */
+    bool raw_properties;   /* properties_text instead of a parsed object (the hub wrote
+                              that text; only its framing and UTF-8 are checked) */
 };
 
 /* Where a read stopped: every message with after_seq < seq <= next_after

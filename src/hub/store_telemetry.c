@@ -11,6 +11,7 @@ void gh_telemetry_msg_cleanup(struct gh_telemetry_msg *m)
 {
     if (m == NULL) return;
     json_decref(m->properties);
+    free(m->properties_text);
     free(m->body);
     memset(m, 0, sizeof *m);
 }
@@ -152,7 +153,27 @@ out:
     return rc;
 }
 
-static gh_err read_row(struct gh_store *s, sqlite3_stmt *st, struct gh_telemetry_msg *out)
+/* The properties column as text: a JSON object as the hub wrote it. */
+static gh_err col_props_text(struct gh_store *s, sqlite3_stmt *st, int col,
+                             const struct gh_db_row *r, struct gh_telemetry_msg *m)
+{
+    const char *p = (const char *)sqlite3_column_text(st, col);
+    int n = sqlite3_column_bytes(st, col);
+    if (sqlite3_column_type(st, col) != SQLITE_TEXT || p == NULL || n < 2)
+        return gh_db_bad_row(&s->db, r, "properties", "is not text");
+    if ((size_t)n > GH_TELEMETRY_PROPS_MAX) return gh_db_bad_row(&s->db, r, "properties", "is too long");
+    if (p[0] != '{' || p[n - 1] != '}' || memchr(p, '\0', (size_t)n) != NULL ||
+        !gh_utf8_valid((const uint8_t *)p, (size_t)n))
+        return gh_db_bad_row(&s->db, r, "properties", "is not a JSON object");
+    m->properties_text = malloc((size_t)n + 1);
+    if (m->properties_text == NULL) return gh_db_fail(&s->db, GH_ERR_NOMEM, "out of memory");
+    memcpy(m->properties_text, p, (size_t)n);
+    m->properties_text[n] = '\0';
+    m->properties_len = (size_t)n;
+    return GH_OK;
+}
+
+static gh_err read_row(struct gh_store *s, sqlite3_stmt *st, bool raw, struct gh_telemetry_msg *out)
 {
     struct gh_telemetry_msg m;
     char key[48];
@@ -171,7 +192,9 @@ static gh_err read_row(struct gh_store *s, sqlite3_stmt *st, struct gh_telemetry
         rc = gh_db_bad_row(&s->db, &r, "module_id", "is not a valid module id");
     if (rc == GH_OK)
         rc = gh_db_col_int(&s->db, st, 3, &r, "enqueued_ms", 0, INT64_MAX, &m.enqueued_ms);
-    if (rc == GH_OK)
+    if (rc == GH_OK && raw)
+        rc = col_props_text(s, st, 4, &r, &m);
+    else if (rc == GH_OK)
         rc = gh_db_col_json(&s->db, st, 4, &r, "properties", GH_TELEMETRY_PROPS_MAX, &m.properties);
     if (rc == GH_OK)
         rc = gh_db_col_blob(&s->db, st, 5, &r, "body", GH_TELEMETRY_BODY_MAX, &m.body, &m.body_len);
@@ -212,7 +235,7 @@ gh_err gh_store_telemetry_scan(struct gh_store *s, const struct gh_telemetry_que
         bool row;
         rc = gh_db_step(&s->db, st, &row, "read telemetry");
         if (rc != GH_OK || !row) break;
-        rc = read_row(s, st, &out[k]);
+        rc = read_row(s, st, q->raw_properties, &out[k]);
         if (rc == GH_OK) k++;
     }
     gh_db_done(st);

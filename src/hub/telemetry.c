@@ -98,12 +98,11 @@ static gh_err put(struct prop *arr, uint32_t *ix, size_t mask, size_t *n, size_t
     return GH_OK;
 }
 
-/* A JSON string: the bytes must be UTF-8 without U+0000; '"', '\' and
+/* The quoted JSON string of UTF-8 bytes s (U+0000 allowed): '"', '\' and
  * the other controls escaped. */
-static gh_err json_string_text(struct gh_writer *w, struct gh_slice s)
+static gh_err json_quote(struct gh_writer *w, struct gh_slice s)
 {
     static const char hex[] = "0123456789abcdef";
-    GH_ENSURE(gh_utf8_valid_mqtt(s.ptr, s.len), GH_ERR_BAD_UTF8);
     GH_GUARD(gh_writer_u8(w, '"'));
     size_t run = 0;
     for (size_t i = 0; i < s.len; i++) {
@@ -141,6 +140,13 @@ static gh_err json_string_text(struct gh_writer *w, struct gh_slice s)
     }
     GH_GUARD(gh_writer_bytes(w, s.ptr + run, s.len - run));
     return gh_writer_u8(w, '"');
+}
+
+/* A JSON string of a property: the bytes must be UTF-8 without U+0000. */
+static gh_err json_string_text(struct gh_writer *w, struct gh_slice s)
+{
+    GH_ENSURE(gh_utf8_valid_mqtt(s.ptr, s.len), GH_ERR_BAD_UTF8);
+    return json_quote(w, s);
 }
 
 static gh_err members_text(struct gh_writer *w, const struct prop *arr, size_t n)
@@ -297,6 +303,58 @@ out:
     free(pr->sys);
     free(pr->sys_ix);
     return rc;
+}
+
+/* A string literal into a writer. */
+#define LIT(w, lit) gh_writer_bytes((w), (lit), sizeof(lit) - 1)
+
+gh_err gh_hub_telemetry_envelope_text(const struct gh_telemetry_msg *m, char **out, size_t *len)
+{
+    char when[GH_HUB_TIME_LEN], head[48];
+    gh_hub_time_format(m->enqueued_ms, when);
+    const bool utf8 = gh_utf8_valid(m->body, m->body_len);
+    const char *props = m->properties_text ? m->properties_text : "{}";
+    const size_t plen = m->properties_text ? m->properties_len : 2;
+    size_t dlen = strlen(m->device_id), mlen = strlen(m->module_id);
+    /* Worst cases: every byte escaped as \u00XX, or base64. */
+    size_t cap = 160 + 6 * (dlen + mlen) + plen +
+                 (utf8 ? 6 * m->body_len : gh_base64_encoded_len(m->body_len));
+    char *t = malloc(cap);
+    GH_ENSURE(t != NULL, GH_ERR_NOMEM);
+    struct gh_writer w;
+    gh_writer_init(&w, t, cap);
+    int n = snprintf(head, sizeof head, "{\"seq\":%lld,\"deviceId\":", (long long)m->seq);
+    gh_err rc = gh_writer_bytes(&w, head, (size_t)n);
+    if (rc == GH_OK) rc = json_quote(&w, (struct gh_slice){(const uint8_t *)m->device_id, dlen});
+    if (rc == GH_OK) rc = LIT(&w, ",\"moduleId\":");
+    if (rc == GH_OK)
+        rc = mlen ? json_quote(&w, (struct gh_slice){(const uint8_t *)m->module_id, mlen})
+                  : LIT(&w, "null");
+    if (rc == GH_OK) rc = LIT(&w, ",\"enqueuedTime\":\"");
+    if (rc == GH_OK) rc = gh_writer_bytes(&w, when, strlen(when));
+    if (rc == GH_OK) rc = LIT(&w, "\",\"properties\":");
+    if (rc == GH_OK) rc = gh_writer_bytes(&w, props, plen);
+    if (rc == GH_OK) rc = LIT(&w, ",\"body\":");
+    if (rc == GH_OK && utf8) {
+        rc = json_quote(&w, m->body_len ? (struct gh_slice){m->body, m->body_len}
+                                        : gh_slice_cstr(""));
+    } else if (rc == GH_OK) {
+        rc = gh_writer_u8(&w, '"');
+        if (rc == GH_OK) rc = gh_base64_encode(m->body, m->body_len, &w);
+        if (rc == GH_OK) rc = gh_writer_u8(&w, '"');
+    }
+    if (rc == GH_OK) {
+        const char *tail = utf8 ? ",\"bodyEncoding\":\"utf-8\"}" : ",\"bodyEncoding\":\"base64\"}";
+        rc = gh_writer_bytes(&w, tail, strlen(tail));
+    }
+    if (rc == GH_OK) rc = gh_writer_terminate(&w);
+    if (rc != GH_OK) {
+        free(t);
+        return rc == GH_ERR_NOMEM ? rc : GH_ERR_INTERNAL; /* the capacity above is a bound */
+    }
+    *out = t;
+    *len = w.len;
+    return GH_OK;
 }
 
 gh_err gh_hub_telemetry_envelope(const struct gh_telemetry_msg *m, json_t **out)

@@ -57,7 +57,7 @@ static void test_defaults(void **state)
     assert_int_equal(cfg.upstream_mqtt_port, 8883);
     assert_int_equal(cfg.upstream_https_port, 443);
     assert_int_equal(cfg.upstream_keepalive, 60);
-    assert_int_equal(cfg.upstream_window, 64);
+    assert_int_equal(cfg.upstream_window, 1024);
     assert_int_equal(cfg.backoff_min_ms, 1000);
     assert_int_equal(cfg.backoff_max_ms, 60000);
     assert_int_equal(cfg.max_children, 1000);

@@ -52,7 +52,7 @@ static void test_append_and_read(void **state)
     fx_reopen(f);
     struct gh_telemetry_msg out[4];
     size_t n = 0;
-    struct gh_telemetry_query q = {0, NULL, 0, 0};
+    struct gh_telemetry_query q = {.after_seq = 0};
     assert_int_equal(gh_store_telemetry_read(f->s, &q, out, 4, &n), GH_OK);
     assert_int_equal(n, 3);
     assert_int_equal(out[0].seq, 1);
@@ -251,7 +251,7 @@ static void test_retention_by_age(void **state)
     assert_int_equal(st.bytes, 2 * (10 + 2));
     struct gh_telemetry_msg out[8];
     size_t n;
-    struct gh_telemetry_query q = {0, NULL, 0, 0};
+    struct gh_telemetry_query q = {.after_seq = 0};
     assert_int_equal(gh_store_telemetry_read(f->s, &q, out, 8, &n), GH_OK);
     assert_int_equal(n, 2);
     assert_int_equal(out[0].seq, 4);
@@ -289,7 +289,7 @@ static void test_retention_by_bytes(void **state)
     assert_int_equal(st.bytes, 24);
     struct gh_telemetry_msg out[8];
     size_t n;
-    struct gh_telemetry_query q = {0, NULL, 0, 0};
+    struct gh_telemetry_query q = {.after_seq = 0};
     assert_int_equal(gh_store_telemetry_read(f->s, &q, out, 8, &n), GH_OK);
     assert_int_equal(n, 2);
     assert_int_equal(out[0].seq, 4);
@@ -319,7 +319,7 @@ static void test_corrupted_rows(void **state)
     append_at(f, FX_T0, "x", p);
     struct gh_telemetry_msg out[2];
     size_t n;
-    struct gh_telemetry_query q = {0, NULL, 0, 0};
+    struct gh_telemetry_query q = {.after_seq = 0};
     static const struct {
         const char *sql;
         const char *msg;

@@ -4,11 +4,13 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
 
+#include "hub/store.h"
 #include "hub/telemetry.h"
 
 static const struct gh_hub_sender dev = {"thermostat-01", "", "638712345678901234", "sas",
@@ -182,6 +184,56 @@ static void test_module_sender(void **state)
     json_decref(out);
 }
 
+/* The live stream's text envelope says exactly what the object one says:
+ * UTF-8 bodies (controls and U+0000 escaped), binary ones in base64, empty
+ * ones, devices and modules. */
+static void check_envelope(struct gh_telemetry_msg *m, const char *props)
+{
+    json_error_t e;
+    m->properties = json_loads(props, 0, &e);
+    assert_non_null(m->properties);
+    m->properties_text = (char *)props;
+    m->properties_len = strlen(props);
+    json_t *want = NULL;
+    assert_int_equal(gh_hub_telemetry_envelope(m, &want), GH_OK);
+    char *text = NULL;
+    size_t len = 0;
+    assert_int_equal(gh_hub_telemetry_envelope_text(m, &text, &len), GH_OK);
+    assert_int_equal(strlen(text), len);
+    json_t *got = json_loadb(text, len, JSON_ALLOW_NUL, &e);
+    if (got == NULL) fprintf(stderr, "%s\n%s\n", text, e.text);
+    assert_non_null(got);
+    assert_true(json_equal(got, want));
+    json_decref(got);
+    json_decref(want);
+    free(text);
+    json_decref(m->properties);
+    m->properties = NULL;
+    m->properties_text = NULL;
+}
+
+static void test_envelope_text(void **state)
+{
+    (void)state;
+    struct gh_telemetry_msg m;
+    memset(&m, 0, sizeof m);
+    m.seq = 42;
+    strcpy(m.device_id, "th-01");
+    m.enqueued_ms = 1790000000123;
+    uint8_t utf8[] = "{\"t\":21.5,\"q\":\"a\\\"b\"}\n\t\x01\x00 \xc3\xa9 end";
+    m.body = utf8;
+    m.body_len = sizeof utf8 - 1;
+    check_envelope(&m, "{\"system\":{\"message-id\":\"m\\\"1\"},\"app\":{\"k\":null}}");
+    uint8_t bin[] = {0xff, 0x00, 0x80, 0x41};
+    m.body = bin;
+    m.body_len = sizeof bin;
+    strcpy(m.module_id, "filter");
+    check_envelope(&m, "{\"system\":{},\"app\":{}}");
+    m.body = NULL;
+    m.body_len = 0;
+    check_envelope(&m, "{}");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -189,6 +241,7 @@ int main(void)
         cmocka_unit_test(test_no_spoofing),   cmocka_unit_test(test_retain_will_duplicates),
         cmocka_unit_test(test_budget),        cmocka_unit_test(test_bad_utf8),
         cmocka_unit_test(test_module_sender), cmocka_unit_test(test_escaping_and_many),
+        cmocka_unit_test(test_envelope_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
