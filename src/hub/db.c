@@ -123,10 +123,9 @@ gh_err gh_db_exec(struct gh_db *db, sqlite3_stmt *st, const char *what)
 
 gh_err gh_db_synchronous(struct gh_db *db, enum gh_db_sync level)
 {
-    int e = sqlite3_exec(db->h,
-                         level == GH_DB_SYNC_NORMAL ? "PRAGMA synchronous=NORMAL"
-                                                    : "PRAGMA synchronous=FULL",
-                         NULL, NULL, NULL);
+    int e = sqlite3_exec(
+        db->h, level == GH_DB_SYNC_NORMAL ? "PRAGMA synchronous=NORMAL" : "PRAGMA synchronous=FULL",
+        NULL, NULL, NULL);
     return e == SQLITE_OK ? GH_OK : gh_db_sqlite(db, e, "pragma");
 }
 

@@ -70,7 +70,7 @@ struct gh_hub {
     struct gh_walsync *walsync;
     struct pending_ack *pend;
     size_t pend_head, npend, pend_cap;
-    uint64_t gen; /* commits so far */
+    uint64_t gen;         /* commits so far */
     bool settling;        /* settle() is running */
     uint64_t settle_more; /* a nested settle() asked for this generation */
     struct gh_hub_methods *methods;

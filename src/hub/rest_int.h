@@ -54,8 +54,8 @@
 #define GH_REST_TELEMETRY_WAIT_MAX 60u
 #define GH_REST_TELEMETRY_POLL_MS 200u
 #define GH_REST_TELEMETRY_WAITERS_MAX 64u
-#define GH_REST_TELEMETRY_CHUNK 64u                    /* rows per store read */
-#define GH_REST_TELEMETRY_BUDGET (16u * 1024u * 1024u) /* body+props bytes per answer */
+#define GH_REST_TELEMETRY_CHUNK 64u                        /* rows per store read */
+#define GH_REST_TELEMETRY_BUDGET (16u * 1024u * 1024u)     /* body+props bytes per answer */
 #define GH_REST_TELEMETRY_SCAN (4 * GH_TELEMETRY_SCAN_MAX) /* seq examined per answer */
 
 /* Device scope for gateways (PROTOCOL.md 6.10, docs/hub-rest.md). */

@@ -80,8 +80,8 @@ struct gh_hub_session {
     struct gh_hub_session *zombies;                 /* link: detached ones, freed at a safe point */
     struct gh_hub_session *child_prev, *child_next; /* virtual: list on the link */
     struct gh_hub_child_ok *child_ok; /* link: recently checked children (session_link.c) */
-    uint8_t detach_connack; /* virtual: code for the $detach notice; 0 = derive */
-    bool detach_quiet;      /* virtual: no $detach notice (the gateway asked) */
+    uint8_t detach_connack;           /* virtual: code for the $detach notice; 0 = derive */
+    bool detach_quiet;                /* virtual: no $detach notice (the gateway asked) */
     /* Table links: all sessions (list), authenticated ones (hash). */
     struct gh_hub_session *prev, *next, *hnext;
 };

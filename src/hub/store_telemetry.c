@@ -161,7 +161,8 @@ static gh_err col_props_text(struct gh_store *s, sqlite3_stmt *st, int col,
     int n = sqlite3_column_bytes(st, col);
     if (sqlite3_column_type(st, col) != SQLITE_TEXT || p == NULL || n < 2)
         return gh_db_bad_row(&s->db, r, "properties", "is not text");
-    if ((size_t)n > GH_TELEMETRY_PROPS_MAX) return gh_db_bad_row(&s->db, r, "properties", "is too long");
+    if ((size_t)n > GH_TELEMETRY_PROPS_MAX)
+        return gh_db_bad_row(&s->db, r, "properties", "is too long");
     if (p[0] != '{' || p[n - 1] != '}' || memchr(p, '\0', (size_t)n) != NULL ||
         !gh_utf8_valid((const uint8_t *)p, (size_t)n))
         return gh_db_bad_row(&s->db, r, "properties", "is not a JSON object");

@@ -336,8 +336,8 @@ gh_err gh_hub_telemetry_envelope_text(const struct gh_telemetry_msg *m, char **o
     if (rc == GH_OK) rc = gh_writer_bytes(&w, props, plen);
     if (rc == GH_OK) rc = LIT(&w, ",\"body\":");
     if (rc == GH_OK && utf8) {
-        rc = json_quote(&w, m->body_len ? (struct gh_slice){m->body, m->body_len}
-                                        : gh_slice_cstr(""));
+        rc = json_quote(&w,
+                        m->body_len ? (struct gh_slice){m->body, m->body_len} : gh_slice_cstr(""));
     } else if (rc == GH_OK) {
         rc = gh_writer_u8(&w, '"');
         if (rc == GH_OK) rc = gh_base64_encode(m->body, m->body_len, &w);

@@ -17,10 +17,10 @@ struct gh_walsync {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     /* under mu */
-    uint64_t want;        /* newest generation asked for */
-    uint64_t synced;      /* every generation up to it is settled (durable, or failed) */
-    uint64_t failed;      /* every generation up to it had a failed sync */
-    int err;              /* errno of that failure */
+    uint64_t want;   /* newest generation asked for */
+    uint64_t synced; /* every generation up to it is settled (durable, or failed) */
+    uint64_t failed; /* every generation up to it had a failed sync */
+    int err;         /* errno of that failure */
     bool stop;
     /* thread, then the loop after the join */
     int fd;
@@ -51,8 +51,7 @@ static void *thread_main(void *p)
     struct gh_walsync *w = p;
     pthread_mutex_lock(&w->mu);
     for (;;) {
-        while (!w->stop && w->want <= w->synced)
-            pthread_cond_wait(&w->cv, &w->mu);
+        while (!w->stop && w->want <= w->synced) pthread_cond_wait(&w->cv, &w->mu);
         if (w->stop) break;
         uint64_t target = w->want;
         pthread_mutex_unlock(&w->mu);

@@ -78,8 +78,8 @@ struct sim {
     uint64_t connects, connect_failures, disconnects;
     uint64_t sent, acked, unacked, publish_errors;
     uint64_t twin_reported, twin_acked, desired, methods, c2d;
-    uint64_t twin_answered;  /* twin responses of any status */
-    size_t reported_devices; /* devices that sent their first reported patch */
+    uint64_t twin_answered;       /* twin responses of any status */
+    size_t reported_devices;      /* devices that sent their first reported patch */
     char last_error[SIM_MSG_MAX]; /* the latest connection failure, for the summary */
     uint64_t last_progress_sent, last_progress_acked;
     int64_t last_progress_us;
