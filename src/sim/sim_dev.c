@@ -242,11 +242,6 @@ static void on_unacked(void *user, uint64_t cookie)
         d->sim->fences_lost++;
 }
 
-static void on_window(void *user)
-{
-    sim_refill(user);
-}
-
 /* --reconnect: stop a connected device, start a stopped one (deferred to
  * the loop: gh_mqttc_stop/start are not called from its callbacks). */
 static void on_cycle(evutil_socket_t fd, short what, void *arg)
@@ -296,7 +291,6 @@ gh_err sim_dev_create(struct sim_dev *d)
         .on_acked = on_acked,
         .on_unacked = on_unacked,
         .on_suback = on_suback,
-        .on_window = on_window,
     };
     gh_sim_sensor_init(&d->sensor, (uint64_t)d->index + 1);
     if (o->reconnect) {

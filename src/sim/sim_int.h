@@ -78,8 +78,8 @@ struct sim {
     uint64_t connects, connect_failures, disconnects;
     uint64_t sent, acked, unacked, publish_errors;
     uint64_t twin_reported, twin_acked, desired, methods, c2d;
-    uint64_t twin_answered;       /* twin responses of any status */
-    size_t reported_devices;      /* devices that sent their first reported patch */
+    uint64_t twin_answered;  /* twin responses of any status */
+    size_t reported_devices; /* devices that sent their first reported patch */
     char last_error[SIM_MSG_MAX]; /* the latest connection failure, for the summary */
     uint64_t last_progress_sent, last_progress_acked;
     int64_t last_progress_us;
@@ -123,10 +123,6 @@ GH_NODISCARD gh_err sim_dev_create(struct sim_dev *d);
 /* Send one telemetry message; GH_ERR_NOBUFS / GH_ERR_CLOSED when this
  * device cannot take one now. */
 GH_NODISCARD gh_err sim_dev_send(struct sim_dev *d);
-/* Room again on d (a PUBACK freed a window slot, or its output drained):
- * send from it at once with the credit the pacing left, so that --rate max
- * is a closed loop bounded by the windows, not by the pacing tick (sim_run.c). */
-void sim_refill(struct sim_dev *d);
 /* QoS 0 runs: send the device's final QoS 1 fence (--plain topic and body;
  * not counted as telemetry). Errors as sim_dev_send. */
 GH_NODISCARD gh_err sim_dev_fence(struct sim_dev *d);

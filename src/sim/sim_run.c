@@ -129,53 +129,32 @@ static void ramp(struct sim *s, double dt)
     }
 }
 
-/* Telemetry may be sent now (credit aside). */
-static bool sending(const struct sim *s)
-{
-    if (s->closing || s->stopping) return false;
-    if (s->o->reconnect) return false;               /* the handshake loop sends nothing */
-    if (s->o->plain && s->all_us == 0) return false; /* benchmarks: start together */
-    return !(s->o->messages > 0 && effective_sent(s) >= s->o->messages);
-}
-
-/* One message from d if the credit allows; false when it cannot take one. */
-static bool send_one(struct sim *s, struct sim_dev *d)
-{
-    if (!d->connected || s->send_credit < 1.0 || !sending(s)) return false;
-    gh_err rc = sim_dev_send(d);
-    if (rc == GH_OK) {
-        s->send_credit -= 1.0;
-        return true;
-    }
-    if (rc != GH_ERR_NOBUFS && rc != GH_ERR_CLOSED) {
-        s->publish_errors++;
-        gh_log_warn("sim.publish_failed", "device=%s err=%s", d->id, gh_err_name(rc));
-    }
-    return false;
-}
-
 static void pace(struct sim *s, double dt)
 {
-    if (!sending(s)) return;
+    if (s->o->reconnect) return;               /* the handshake loop sends nothing */
+    if (s->o->plain && s->all_us == 0) return; /* benchmarks: start together */
     double rate = s->o->rate_per_device ? s->o->rate * (double)s->connected_now : s->o->rate;
     if (rate <= 0.0) return;
     s->send_credit += rate * dt;
     double cap = rate > 1.0 ? rate : 1.0;
     if (s->send_credit > cap) s->send_credit = cap;
-    while (s->send_credit >= 1.0 && s->connected_now > 0 && sending(s)) {
+    while (s->send_credit >= 1.0 && s->connected_now > 0) {
+        if (s->o->messages > 0 && effective_sent(s) >= s->o->messages) return;
         bool sent = false;
         for (unsigned tries = 0; tries < s->n && !sent; tries++) {
             struct sim_dev *d = &s->devs[s->rr];
             s->rr = (s->rr + 1) % s->n;
-            sent = send_one(s, d);
+            if (!d->connected) continue;
+            gh_err rc = sim_dev_send(d);
+            if (rc == GH_OK)
+                sent = true;
+            else if (rc != GH_ERR_NOBUFS && rc != GH_ERR_CLOSED) {
+                s->publish_errors++;
+                gh_log_warn("sim.publish_failed", "device=%s err=%s", d->id, gh_err_name(rc));
+            }
         }
-        if (!sent) return; /* every window is full: sim_refill or the next tick */
-    }
-}
-
-void sim_refill(struct sim_dev *d)
-{
-    while (send_one(d->sim, d)) {
+        if (!sent) return; /* every window is full: try again next tick */
+        s->send_credit -= 1.0;
     }
 }
 
