@@ -74,7 +74,7 @@ GH_NODISCARD gh_err gh_hub_telemetry_envelope(const struct gh_telemetry_msg *m, 
  * stream's hot path: no object tree). Properties: m->properties_text as
  * stored (a message read with raw_properties), or {} when NULL. *out is
  * NUL-terminated, *len its length; the caller frees it. Errors:
- * GH_ERR_NOMEM. */
+ * GH_ERR_NOMEM (GH_ERR_INTERNAL would mean the size bound is wrong). */
 GH_NODISCARD gh_err gh_hub_telemetry_envelope_text(const struct gh_telemetry_msg *m, char **out,
                                                    size_t *len);
 
