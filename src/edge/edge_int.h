@@ -163,6 +163,12 @@ struct gh_edge {
     gh_err commit_error; /* a commit inside the batch failed: no PUBACK for it */
     struct gh_edge_pending *pending;
     size_t npending, pending_cap;
+    /* the queue's syncs run on this thread (gh_queue_flush_*) */
+    struct gh_worker *syncer;
+    struct gh_queue_flush *flush; /* in flight on syncer */
+    size_t nflight;               /* the first pending entries it covers */
+    bool flight_done;             /* ended: settle its entries at the next commit */
+    gh_err flight_rc;
     uint8_t *scratch;          /* one queue payload */
     struct gh_edge_view *view; /* the routing view of the current message */
     size_t scratch_cap;

@@ -27,6 +27,7 @@
 #include "iothub/bag.h"
 #include "mqttc/mqttc.h"
 #include "net/conn.h"
+#include "net/worker.h"
 #include "queue/queue.h"
 #include "route/route.h"
 
@@ -158,6 +159,7 @@ static gh_err ensure_scratch(struct gh_edge *e, size_t need)
 }
 
 static void schedule_commit(struct gh_edge *e);
+static void flight_wait(struct gh_edge *e);
 
 static gh_err to_queue(struct gh_edge *e, const struct gh_edge_child *ch,
                        const struct gh_route_match *mt, struct gh_slice bag, struct gh_slice body)
@@ -182,6 +184,7 @@ static gh_err to_queue(struct gh_edge *e, const struct gh_edge_child *ch,
     if (rc == GH_ERR_NOBUFS) {
         /* The batch is full: make it durable now, then append. A failure
          * here concerns every message waiting for the commit. */
+        flight_wait(e);
         rc = gh_queue_commit(e->queue);
         if (rc != GH_OK) {
             e->commit_error = rc;
@@ -312,23 +315,10 @@ static gh_err add_pending(struct gh_edge *e, struct gh_edge_child *ch, uint16_t 
     return GH_OK;
 }
 
-static void on_commit(evutil_socket_t fd, short what, void *arg)
+/* PUBACK (or, if not durable, close) the first n pending children. */
+static void settle(struct gh_edge *e, size_t n, gh_err rc)
 {
-    (void)fd, (void)what;
-    struct gh_edge *e = arg;
-    e->commit_scheduled = false;
-    gh_err rc = gh_queue_commit(e->queue);
-    if (e->commit_error != GH_OK) {
-        /* An earlier commit of this batch failed: what it held is gone. */
-        rc = e->commit_error;
-        e->commit_error = GH_OK;
-    }
-    for (size_t i = 0; i < e->nfiles; i++) {
-        if (!e->files[i].dirty) continue;
-        e->files[i].dirty = false;
-        if (fsync(e->files[i].fd) != 0 && rc == GH_OK) rc = GH_ERR_IO;
-    }
-    for (size_t i = 0; i < e->npending; i++) {
+    for (size_t i = 0; i < n; i++) {
         struct gh_edge_child *ch = e->pending[i].child;
         if (!ch) continue;
         if (rc == GH_OK) {
@@ -339,10 +329,90 @@ static void on_commit(evutil_socket_t fd, short what, void *arg)
             gh_edge_child_close(ch, "messages could not be stored");
         }
     }
-    if (rc != GH_OK)
-        gh_log_error("edge.store.commit", "err=%s pending=%zu", gh_err_str(rc), e->npending);
-    e->npending = 0;
+    if (rc != GH_OK) gh_log_error("edge.store.commit", "err=%s pending=%zu", gh_err_str(rc), n);
+    /* Closing a child may have forgotten entries, never removed them. */
+    memmove(e->pending, e->pending + n, (e->npending - n) * sizeof *e->pending);
+    e->npending -= n;
+}
+
+static void run_flush(void *job)
+{
+    gh_queue_flush_sync(job);
+}
+
+/* The flush's syncs are done (on the loop, or inline in flight_wait). Only
+ * the queue is touched here: children are answered at the next commit. */
+static void on_flushed(void *arg, void *job)
+{
+    (void)job;
+    struct gh_edge *e = arg;
+    gh_err rc = gh_queue_flush_end(e->queue);
+    if (e->flight_rc == GH_OK) e->flight_rc = rc;
+    e->flush = NULL;
+    e->flight_done = true;
+    schedule_commit(e);
+}
+
+/* Sync the AppendFile sinks written since the last commit. */
+static gh_err files_sync(struct gh_edge *e)
+{
+    gh_err rc = GH_OK;
+    for (size_t i = 0; i < e->nfiles; i++) {
+        if (!e->files[i].dirty) continue;
+        e->files[i].dirty = false;
+        if (fsync(e->files[i].fd) != 0 && rc == GH_OK) rc = GH_ERR_IO;
+    }
+    return rc;
+}
+
+/* Once per loop iteration: answer the children of a finished flush, then
+ * write what was appended since and hand its sync to the syncer. When the
+ * batch needs a new segment (once per segment), or an earlier commit in
+ * this batch failed, commit here instead. */
+static void on_commit(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd, (void)what;
+    struct gh_edge *e = arg;
+    e->commit_scheduled = false;
+    if (e->flight_done) {
+        e->flight_done = false;
+        size_t n = e->nflight;
+        e->nflight = 0;
+        settle(e, n, e->flight_rc);
+    }
+    if (e->flush) {
+        gh_edge_pump(e); /* the syncer's end schedules the next commit */
+        return;
+    }
+    gh_err rc = files_sync(e);
+    struct gh_queue_flush *f = NULL;
+    gh_err qrc = e->commit_error != GH_OK ? GH_ERR_NOBUFS : gh_queue_flush_begin(e->queue, &f);
+    if (qrc == GH_ERR_NOBUFS) qrc = gh_queue_commit(e->queue);
+    if (rc == GH_OK) rc = qrc;
+    if (e->commit_error != GH_OK) {
+        /* An earlier commit of this batch failed: what it held is gone. */
+        rc = e->commit_error;
+        e->commit_error = GH_OK;
+    }
+    if (f) {
+        e->flush = f;
+        e->nflight = e->npending;
+        e->flight_rc = rc;
+        if (gh_worker_submit(e->syncer, run_flush, f) != GH_OK) { /* never: one flush at a time */
+            gh_queue_flush_sync(f);
+            on_flushed(e, f);
+        }
+    } else {
+        settle(e, e->npending, rc);
+    }
     gh_edge_pump(e);
+}
+
+/* Block until the flush in flight is ended (its children are answered at
+ * the next commit). */
+static void flight_wait(struct gh_edge *e)
+{
+    if (e->flush) gh_worker_wait(e->syncer);
 }
 
 void gh_edge_queue_forget(struct gh_edge *e, struct gh_edge_child *ch)
@@ -495,6 +565,11 @@ gh_err gh_edge_msgpath_start(struct gh_edge *e, char *err, size_t errlen)
     GH_GUARD(gh_edge_routes_load(e, e->cfg, err, errlen));
     e->view = malloc(sizeof *e->view);
     GH_ENSURE(e->view, GH_ERR_NOMEM);
+    rc = gh_worker_new(e->base, on_flushed, e, &e->syncer);
+    if (rc != GH_OK) {
+        snprintf(err, errlen, "sync thread: %s", gh_err_str(rc));
+        return rc;
+    }
     e->commit_ev = event_new(e->base, -1, 0, on_commit, e);
     if (!e->commit_ev || event_priority_set(e->commit_ev, 2) != 0) {
         snprintf(err, errlen, "event setup failed");
@@ -510,6 +585,9 @@ gh_err gh_edge_msgpath_start(struct gh_edge *e, char *err, size_t errlen)
 
 void gh_edge_msgpath_stop(struct gh_edge *e)
 {
+    flight_wait(e);
+    gh_worker_free(e->syncer);
+    e->syncer = NULL;
     if (e->queue) {
         if (gh_queue_commit(e->queue) != GH_OK) gh_log_warn("edge.store.commit", "at=stop");
         gh_queue_close(e->queue);

@@ -89,9 +89,14 @@ out:
 void gh_queue_close(struct gh_queue *q)
 {
     if (!q) return;
-    if (q->cursor_dirty && q->dirfd >= 0) {
-        if (cursor_write(q) == GH_OK) delete_acked(q);
+    if (q->flushing) {
+        /* The caller broke the contract (gh_queue_flush_end first): the
+         * helper thread may still use the flush. Leak q rather than free
+         * what it uses. */
+        gh_log_error("queue.close", "dir=%s err=\"a flush is in flight\"", q->dir);
+        return;
     }
+    if (q->cursor_dirty && q->dirfd >= 0) (void)cursor_write(q);
     cache_drop(q);
     for (unsigned k = 0; k < GH_QUEUE_PRIORITIES; k++) {
         struct qclass *c = &q->cls[k];
@@ -139,7 +144,6 @@ gh_err gh_queue_append(struct gh_queue *q, unsigned priority, uint64_t ttl_ms,
     gh_writer_init(&w, c->wbuf + c->wlen, c->wcap - c->wlen);
     GH_GUARD(gh_queue_record_encode(&w, &rec));
     c->wlen += w.len;
-    c->wcount++;
     q->pending_bytes += w.len;
     q->next_seq++;
     q->st.appended++;
@@ -225,7 +229,6 @@ static void class_rollback(struct gh_queue *q, unsigned k)
     }
     q->pending_bytes -= c->wlen;
     c->wlen = 0;
-    c->wcount = 0;
 }
 
 /* Mark [from, to) of the batch committed in the last segment, size bytes. */
@@ -284,7 +287,6 @@ static gh_err class_commit(struct gh_queue *q, unsigned k)
 out:
     if (rc != GH_OK) {
         /* Records of sealed segments stay (durable); the rest is dropped. */
-        c->wcount = 0;
         memmove(c->wbuf, c->wbuf + done, c->wlen - done);
         q->pending_bytes -= done;
         c->wlen -= done;
@@ -294,7 +296,6 @@ out:
     }
     q->pending_bytes -= c->wlen;
     c->wlen = 0;
-    c->wcount = 0;
     return GH_OK;
 }
 
@@ -308,6 +309,7 @@ static bool cursor_due(struct gh_queue *q)
 
 gh_err gh_queue_commit(struct gh_queue *q)
 {
+    GH_ENSURE(!q->flushing, GH_ERR_CONFLICT);
     gh_err rc = GH_OK;
     for (unsigned k = 0; k < GH_QUEUE_PRIORITIES; k++) {
         if (!q->cls[k].wlen) continue;
@@ -327,7 +329,120 @@ gh_err gh_queue_commit(struct gh_queue *q)
 
 gh_err gh_queue_sync_cursor(struct gh_queue *q)
 {
-    GH_GUARD(cursor_write(q));
-    delete_acked(q);
+    GH_ENSURE(!q->flushing, GH_ERR_CONFLICT);
+    return cursor_write(q);
+}
+
+/* ---- commit with the syncs on another thread ------------------------------ */
+
+/* The batch fits the open segment of every class it touches: no segment
+ * to create or seal, so no directory sync and no new segment to hide. */
+static bool flush_fits(const struct gh_queue *q)
+{
+    if (q->dir_dirty) return false;
+    for (unsigned k = 0; k < GH_QUEUE_PRIORITIES; k++) {
+        const struct qclass *c = &q->cls[k];
+        if (!c->wlen) continue;
+        if (c->wfd < 0 || c->segs[c->nsegs - 1].size + c->wlen > q->segment_bytes) return false;
+    }
+    return true;
+}
+
+/* Drop the first n bytes of the class's batch (written and settled). */
+static void class_drop_front(struct gh_queue *q, unsigned k, size_t n)
+{
+    struct qclass *c = &q->cls[k];
+    memmove(c->wbuf, c->wbuf + n, c->wlen - n);
+    c->wlen -= n;
+    q->pending_bytes -= n;
+}
+
+gh_err gh_queue_flush_begin(struct gh_queue *q, struct gh_queue_flush **out)
+{
+    *out = NULL;
+    GH_ENSURE(!q->flushing, GH_ERR_CONFLICT);
+    if (!flush_fits(q)) return GH_ERR_NOBUFS;
+    bool due = cursor_due(q);
+    if (!q->pending_bytes && !due) return GH_OK;
+    struct gh_queue_flush *f = &q->flush;
+    memset(f, 0, sizeof *f);
+    gh_err rc = GH_OK;
+    for (unsigned k = 0; k < GH_QUEUE_PRIORITIES; k++) f->fd[k] = -1;
+    for (unsigned k = 0; k < GH_QUEUE_PRIORITIES && rc == GH_OK; k++) {
+        struct qclass *c = &q->cls[k];
+        if (!c->wlen) continue;
+        rc = write_all(q, c->wfd, c->wbuf, c->wlen, c->segs[c->nsegs - 1].size);
+        if (rc != GH_OK) break;
+        f->bytes[k] = c->wlen;
+        f->fd[k] = fcntl(c->wfd, F_DUPFD_CLOEXEC, 0);
+        if (f->fd[k] < 0) rc = q_errno(errno);
+        f->fail[k] = q_fail(q, GH_QUEUE_OP_SYNC);
+        q->st.syncs++;
+    }
+    if (rc != GH_OK) {
+        /* Nothing of this batch may be acknowledged: drop it all, like a
+         * failed gh_queue_commit. */
+        for (unsigned k = 0; k < GH_QUEUE_PRIORITIES; k++) {
+            if (f->fd[k] >= 0) close(f->fd[k]);
+            if (q->cls[k].wlen) class_rollback(q, k);
+        }
+        gh_log_error("queue.commit", "dir=%s err=%s", q->dir, gh_err_str(rc));
+        return rc;
+    }
+    if (due) {
+        f->cursor = true;
+        f->dirfd = q->dirfd;
+        cursor_encode(q, f->cursor_buf, f->cursor_pos);
+        cursor_hooks(q, f->cursor_fail);
+        cursor_taken(q);
+    }
+    q->flushing = true;
+    *out = f;
     return GH_OK;
+}
+
+void gh_queue_flush_sync(struct gh_queue_flush *f)
+{
+    for (unsigned k = 0; k < GH_QUEUE_PRIORITIES; k++) {
+        if (f->fd[k] < 0) continue;
+        f->err[k] = f->fail[k];
+        if (!f->err[k] && fdatasync(f->fd[k]) != 0) f->err[k] = errno;
+        close(f->fd[k]);
+        f->fd[k] = -1;
+    }
+    if (f->cursor) f->cursor_err = cursor_store(f->dirfd, f->cursor_buf, f->cursor_fail);
+}
+
+gh_err gh_queue_flush_end(struct gh_queue *q)
+{
+    GH_ENSURE(q->flushing, GH_ERR_ARG);
+    struct gh_queue_flush *f = &q->flush;
+    gh_err rc = GH_OK;
+    for (unsigned k = 0; k < GH_QUEUE_PRIORITIES; k++) {
+        struct qclass *c = &q->cls[k];
+        size_t n = f->bytes[k];
+        if (!n) continue;
+        struct qseg *s = &c->segs[c->nsegs - 1];
+        if (!f->err[k]) {
+            class_committed(q, k, s->size + n, 0, n);
+        } else {
+            /* Cut the segment back to what is durable and seal it; records
+             * appended since stay queued for the next commit, in a new
+             * segment. */
+            if (ftruncate(c->wfd, (off_t)s->size) != 0)
+                gh_log_warn("queue.commit.truncate", "dir=%s class=%u errno=%d", q->dir, k, errno);
+            close(c->wfd);
+            c->wfd = -1;
+            if (rc == GH_OK) rc = q_errno(f->err[k]);
+            gh_log_error("queue.commit", "dir=%s class=%u err=%s", q->dir, k,
+                         gh_err_str(q_errno(f->err[k])));
+        }
+        class_drop_front(q, k, n);
+    }
+    if (f->cursor) {
+        cursor_stored(q, f->cursor_err, f->cursor_pos);
+        if (f->cursor_err && rc == GH_OK) rc = q_errno(f->cursor_err);
+    }
+    q->flushing = false;
+    return rc;
 }

@@ -24,7 +24,8 @@
  * is kept.
  *
  * Thread-safety: a gh_queue is used by one thread (the gateway's event
- * loop); distinct queues are independent. The record codec and
+ * loop), except gh_queue_flush_sync, which another thread may run on a
+ * flush (below); distinct queues are independent. The record codec and
  * gh_queue_crc32c are pure and thread-safe.
  */
 #ifndef GH_QUEUE_QUEUE_H
@@ -189,6 +190,45 @@ GH_NODISCARD gh_err gh_queue_append(struct gh_queue *q, unsigned priority, uint6
  * queued (and may be delivered: at-least-once). Committed records are
  * never affected. */
 GH_NODISCARD gh_err gh_queue_commit(struct gh_queue *q);
+
+/* ---- a commit whose syncs run on another thread --------------------------
+ * gh_queue_commit blocks its caller for the fdatasyncs. A caller with an
+ * event loop can instead keep serving while the disk works:
+ *   gh_queue_flush_begin  (loop) writes every record appended so far to its
+ *                         segment, without syncing, and hands out the syncs
+ *                         due (and the cursor, if due) as a flush;
+ *   gh_queue_flush_sync   (any thread) does them;
+ *   gh_queue_flush_end    (loop) makes the records durable and deliverable,
+ *                         or discards them if their sync failed.
+ * One flush at a time. Meanwhile append, next, ack, nack and stats go on
+ * (records appended meanwhile wait for the next commit); gh_queue_commit
+ * and gh_queue_sync_cursor answer GH_ERR_CONFLICT, and gh_queue_close must
+ * not be called (end the flush first). */
+struct gh_queue_flush;
+
+/* Start a flush. *out is NULL when there is nothing to sync. The flush is
+ * owned by q and valid until gh_queue_flush_end.
+ * Errors: GH_ERR_NOBUFS (the batch needs a new segment, or a segment is
+ * full: call gh_queue_commit, which creates and seals segments on the
+ * calling thread; it happens once per segment_bytes), GH_ERR_CONFLICT (a
+ * flush is in flight), GH_ERR_NOSPACE, GH_ERR_IO (a write failed: the whole
+ * batch is discarded, as with a failed gh_queue_commit; none of it may be
+ * acknowledged). */
+GH_NODISCARD gh_err gh_queue_flush_begin(struct gh_queue *q, struct gh_queue_flush **out);
+
+/* Run the flush's fdatasyncs and cursor write. Thread-safe against the
+ * queue's own thread: touches only f. */
+void gh_queue_flush_sync(struct gh_queue_flush *f);
+
+/* Finish the flush (after gh_queue_flush_sync returned). GH_OK: every
+ * record of the batch is durable and deliverable: acknowledge them.
+ * Errors: GH_ERR_NOSPACE, GH_ERR_IO: a sync (or the cursor write) failed;
+ * none of the batch may be acknowledged; a class whose sync failed has its
+ * segment cut back to the last durable size and sealed, and its batch
+ * discarded (records of classes that synced stay queued: at-least-once);
+ * records appended during the flush stay pending. GH_ERR_ARG: no flush is
+ * in flight. */
+GH_NODISCARD gh_err gh_queue_flush_end(struct gh_queue *q);
 
 /* Next record to deliver: a nacked record of the lowest class first, else
  * the oldest undelivered committed record of the lowest class. Expired

@@ -19,6 +19,8 @@
 #define CURSOR_SIZE (24u + 16u * GH_QUEUE_PRIORITIES + 4u)
 #define CURSOR_NAME "cursor"
 #define CURSOR_TMP "cursor.tmp"
+/* Steps of a cursor write: write, sync, rename, directory sync. */
+#define CURSOR_STEPS 4u
 #define LOCK_NAME "lock"
 /* "pNN-<16 hex>.seg" */
 #define SEG_NAME_MAX 32u
@@ -61,13 +63,27 @@ struct qclass {
     int wfd;       /* last segment open for appending, or -1 */
     uint8_t *wbuf; /* uncommitted encoded records */
     size_t wlen, wcap;
-    uint64_t wcount;
     struct qpos rpos;  /* next record never handed out */
     uint64_t last_seq; /* highest seq handed out (monotonic check) */
     struct flight *ring;
     uint32_t rhead, rcount, rcap;
     uint32_t nacked;
     uint64_t depth_msgs, depth_bytes;
+};
+
+/* A commit whose syncs run on another thread (gh_queue_flush_*): what the
+ * thread touches is here, nothing of the queue itself. */
+struct gh_queue_flush {
+    int fd[GH_QUEUE_PRIORITIES];       /* a dup of the class's open segment, or -1 */
+    int fail[GH_QUEUE_PRIORITIES];     /* test hook's errno for its sync, taken on the loop */
+    int err[GH_QUEUE_PRIORITIES];      /* result: 0 or the errno */
+    size_t bytes[GH_QUEUE_PRIORITIES]; /* written: the first bytes of the class's batch */
+    bool cursor;                       /* the cursor is written too */
+    int dirfd;
+    uint8_t cursor_buf[CURSOR_SIZE];
+    struct qpos cursor_pos[GH_QUEUE_PRIORITIES];
+    int cursor_fail[CURSOR_STEPS];
+    int cursor_err;
 };
 
 struct gh_queue {
@@ -88,6 +104,8 @@ struct gh_queue {
     uint32_t ring_total;    /* flight entries over all classes */
     bool dir_dirty;         /* a segment was created since the last dir fsync */
     bool cursor_dirty;
+    bool flushing; /* flush handed out, not yet ended */
+    struct gh_queue_flush flush;
     uint64_t acks_since_cursor;
     uint64_t cursor_written_ms;
 
@@ -115,6 +133,19 @@ void seg_header(uint8_t out[SEG_HEADER], unsigned cls, uint64_t id);
 /* Check a segment header: GH_OK, GH_ERR_MALFORMED, GH_ERR_UNSUPPORTED. */
 gh_err seg_header_check(const uint8_t *h, size_t n, unsigned cls, uint64_t id);
 gh_err fsync_dir(struct gh_queue *q);
+/* The cursor file: encode it (and the positions it holds), evaluate the
+ * test hooks of its steps (write, sync, rename, directory sync; counted as
+ * two syncs), store it (any thread: touches only dirfd and its arguments;
+ * returns 0 or an errno), and take the result back (on success, delete
+ * the segments before pos). cursor_taken marks the cursor clean when its
+ * bytes are encoded; a failure marks it dirty again. cursor_write does all
+ * of it here. */
+void cursor_encode(struct gh_queue *q, uint8_t b[CURSOR_SIZE],
+                   struct qpos pos[GH_QUEUE_PRIORITIES]);
+void cursor_hooks(struct gh_queue *q, int fail[CURSOR_STEPS]);
+void cursor_taken(struct gh_queue *q);
+int cursor_store(int dirfd, const uint8_t b[CURSOR_SIZE], const int fail[CURSOR_STEPS]);
+void cursor_stored(struct gh_queue *q, int e, const struct qpos pos[GH_QUEUE_PRIORITIES]);
 gh_err cursor_write(struct gh_queue *q);
 void cache_drop(struct gh_queue *q);
 
@@ -128,8 +159,8 @@ gh_err read_at(struct gh_queue *q, unsigned cls, size_t i, uint64_t off, enum rd
 
 /* The first unacknowledged position of a class. */
 struct qpos class_cursor(const struct qclass *c);
-/* Delete segments wholly before the cursor (after it was written). */
-void delete_acked(struct gh_queue *q);
+/* Delete segments wholly before the durable cursor positions. */
+void delete_acked(struct gh_queue *q, const struct qpos durable[GH_QUEUE_PRIORITIES]);
 
 /* ---- recover.c ---- */
 gh_err q_recover(struct gh_queue *q);

@@ -271,7 +271,9 @@ gh_err q_recover(struct gh_queue *q)
     for (unsigned k = 0; k < GH_QUEUE_PRIORITIES; k++)
         if (cf.pos[k].seg > max_seg) max_seg = cf.pos[k].seg;
     q->next_seg = cf.next_seg > max_seg + 1 ? cf.next_seg : max_seg + 1;
-    delete_acked(q);
+    struct qpos cur[GH_QUEUE_PRIORITIES];
+    for (unsigned k = 0; k < GH_QUEUE_PRIORITIES; k++) cur[k] = class_cursor(&q->cls[k]);
+    delete_acked(q, cur);
     gh_log_info("queue.open", "dir=%s messages=%llu bytes=%llu corrupt=%llu torn=%llu", q->dir,
                 (unsigned long long)msgs, (unsigned long long)q->disk_bytes,
                 (unsigned long long)q->st.corrupt, (unsigned long long)q->st.torn);

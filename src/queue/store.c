@@ -281,9 +281,8 @@ struct qpos class_cursor(const struct qclass *c)
     return c->rpos;
 }
 
-gh_err cursor_write(struct gh_queue *q)
+void cursor_encode(struct gh_queue *q, uint8_t b[CURSOR_SIZE], struct qpos pos[GH_QUEUE_PRIORITIES])
 {
-    uint8_t b[CURSOR_SIZE];
     put_u32(b, CURSOR_MAGIC);
     b[4] = 0;
     b[5] = CURSOR_VERSION;
@@ -292,52 +291,84 @@ gh_err cursor_write(struct gh_queue *q)
     put_u64(b + 8, q->next_seq);
     put_u64(b + 16, q->next_seg);
     for (unsigned k = 0; k < GH_QUEUE_PRIORITIES; k++) {
-        struct qpos p = class_cursor(&q->cls[k]);
-        put_u64(b + 24 + 16 * k, p.seg);
-        put_u64(b + 32 + 16 * k, p.off);
+        pos[k] = class_cursor(&q->cls[k]);
+        put_u64(b + 24 + 16 * k, pos[k].seg);
+        put_u64(b + 32 + 16 * k, pos[k].off);
     }
     put_u32(b + CURSOR_SIZE - 4, gh_queue_crc32c(0, b, CURSOR_SIZE - 4));
+}
 
-    gh_err rc = GH_OK;
+void cursor_hooks(struct gh_queue *q, int fail[CURSOR_STEPS])
+{
+    static const enum gh_queue_op ops[CURSOR_STEPS] = {GH_QUEUE_OP_WRITE, GH_QUEUE_OP_SYNC,
+                                                       GH_QUEUE_OP_RENAME, GH_QUEUE_OP_SYNC};
     int e = 0;
-    int fd = openat(q->dirfd, CURSOR_TMP, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        rc = q_errno(errno);
-        goto out;
+    for (unsigned i = 0; i < CURSOR_STEPS; i++) {
+        /* Like the steps themselves: none runs after one failed. */
+        fail[i] = e ? 0 : q_fail(q, ops[i]);
+        if (fail[i]) e = fail[i];
     }
-    e = q_fail(q, GH_QUEUE_OP_WRITE);
+    q->st.syncs += 2;
+}
+
+int cursor_store(int dirfd, const uint8_t b[CURSOR_SIZE], const int fail[CURSOR_STEPS])
+{
+    int e = 0;
+    int fd = openat(dirfd, CURSOR_TMP, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) return errno;
+    e = fail[0];
     if (!e) {
-        ssize_t w = pwrite(fd, b, sizeof b, 0);
+        ssize_t w = pwrite(fd, b, CURSOR_SIZE, 0);
         if (w < 0)
             e = errno;
-        else if ((size_t)w != sizeof b)
+        else if ((size_t)w != CURSOR_SIZE)
             e = ENOSPC;
     }
-    if (!e) e = q_fail(q, GH_QUEUE_OP_SYNC);
-    q->st.syncs++;
+    if (!e) e = fail[1];
     if (!e && fdatasync(fd) != 0) e = errno;
-    if (!e) e = q_fail(q, GH_QUEUE_OP_RENAME);
-    if (!e && renameat(q->dirfd, CURSOR_TMP, q->dirfd, CURSOR_NAME) != 0) e = errno;
+    close(fd);
+    if (!e) e = fail[2];
+    if (!e && renameat(dirfd, CURSOR_TMP, dirfd, CURSOR_NAME) != 0) e = errno;
+    if (!e) e = fail[3];
+    if (!e && fsync(dirfd) != 0) e = errno;
+    return e;
+}
+
+void cursor_stored(struct gh_queue *q, int e, const struct qpos pos[GH_QUEUE_PRIORITIES])
+{
     if (e) {
-        rc = q_errno(e);
-        goto out;
+        q->cursor_dirty = true; /* written again at the next commit */
+        gh_log_error("queue.cursor.write", "dir=%s err=%s", q->dir, gh_err_str(q_errno(e)));
+        return;
     }
-    rc = fsync_dir(q);
-    if (rc != GH_OK) goto out;
+    delete_acked(q, pos);
+}
+
+gh_err cursor_write(struct gh_queue *q)
+{
+    uint8_t b[CURSOR_SIZE];
+    struct qpos pos[GH_QUEUE_PRIORITIES];
+    int fail[CURSOR_STEPS];
+    cursor_encode(q, b, pos);
+    cursor_hooks(q, fail);
+    cursor_taken(q);
+    int e = cursor_store(q->dirfd, b, fail);
+    cursor_stored(q, e, pos);
+    return e ? q_errno(e) : GH_OK;
+}
+
+void cursor_taken(struct gh_queue *q)
+{
     q->cursor_dirty = false;
     q->acks_since_cursor = 0;
     q->cursor_written_ms = q_now(q);
-out:
-    if (fd >= 0) close(fd);
-    if (rc != GH_OK) gh_log_error("queue.cursor.write", "dir=%s err=%s", q->dir, gh_err_str(rc));
-    return rc;
 }
 
-void delete_acked(struct gh_queue *q)
+void delete_acked(struct gh_queue *q, const struct qpos durable[GH_QUEUE_PRIORITIES])
 {
     for (unsigned k = 0; k < GH_QUEUE_PRIORITIES; k++) {
         struct qclass *c = &q->cls[k];
-        struct qpos cur = class_cursor(c);
+        struct qpos cur = durable[k];
         while (c->nsegs) {
             struct qseg *s = &c->segs[0];
             bool last = c->nsegs == 1;
