@@ -339,7 +339,7 @@ gh_err gh_queue_sync_cursor(struct gh_queue *q)
  * to create or seal, so no directory sync and no new segment to hide. */
 static bool flush_fits(const struct gh_queue *q)
 {
-    if (q->dir_dirty) return false;
+    if (q->dir_dirty && q->pending_bytes) return false;
     for (unsigned k = 0; k < GH_QUEUE_PRIORITIES; k++) {
         const struct qclass *c = &q->cls[k];
         if (!c->wlen) continue;
@@ -375,9 +375,11 @@ gh_err gh_queue_flush_begin(struct gh_queue *q, struct gh_queue_flush **out)
         if (rc != GH_OK) break;
         f->bytes[k] = c->wlen;
         f->fd[k] = fcntl(c->wfd, F_DUPFD_CLOEXEC, 0);
-        if (f->fd[k] < 0) rc = q_errno(errno);
+        if (f->fd[k] < 0) {
+            rc = q_errno(errno);
+            break;
+        }
         f->fail[k] = q_fail(q, GH_QUEUE_OP_SYNC);
-        q->st.syncs++;
     }
     if (rc != GH_OK) {
         /* Nothing of this batch may be acknowledged: drop it all, like a
@@ -403,6 +405,7 @@ gh_err gh_queue_flush_begin(struct gh_queue *q, struct gh_queue_flush **out)
 
 void gh_queue_flush_sync(struct gh_queue_flush *f)
 {
+    f->synced = true;
     for (unsigned k = 0; k < GH_QUEUE_PRIORITIES; k++) {
         if (f->fd[k] < 0) continue;
         f->err[k] = f->fail[k];
@@ -417,12 +420,14 @@ gh_err gh_queue_flush_end(struct gh_queue *q)
 {
     GH_ENSURE(q->flushing, GH_ERR_ARG);
     struct gh_queue_flush *f = &q->flush;
+    if (!f->synced) gh_queue_flush_sync(f); /* never reported durable unsynced */
     gh_err rc = GH_OK;
     for (unsigned k = 0; k < GH_QUEUE_PRIORITIES; k++) {
         struct qclass *c = &q->cls[k];
         size_t n = f->bytes[k];
         if (!n) continue;
         struct qseg *s = &c->segs[c->nsegs - 1];
+        q->st.syncs++;
         if (!f->err[k]) {
             class_committed(q, k, s->size + n, 0, n);
         } else {

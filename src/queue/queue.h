@@ -208,9 +208,10 @@ struct gh_queue_flush;
 
 /* Start a flush. *out is NULL when there is nothing to sync. The flush is
  * owned by q and valid until gh_queue_flush_end.
- * Errors: GH_ERR_NOBUFS (the batch needs a new segment, or a segment is
- * full: call gh_queue_commit, which creates and seals segments on the
- * calling thread; it happens once per segment_bytes), GH_ERR_CONFLICT (a
+ * Errors: GH_ERR_NOBUFS (the batch needs a segment to be created or
+ * sealed: call gh_queue_commit, which does that on the calling thread; it
+ * happens when a segment is full, at the first commit after opening, and
+ * after a failed commit sealed one), GH_ERR_CONFLICT (a
  * flush is in flight), GH_ERR_NOSPACE, GH_ERR_IO (a write failed: the whole
  * batch is discarded, as with a failed gh_queue_commit; none of it may be
  * acknowledged). */
@@ -220,7 +221,8 @@ GH_NODISCARD gh_err gh_queue_flush_begin(struct gh_queue *q, struct gh_queue_flu
  * queue's own thread: touches only f. */
 void gh_queue_flush_sync(struct gh_queue_flush *f);
 
-/* Finish the flush (after gh_queue_flush_sync returned). GH_OK: every
+/* Finish the flush (after gh_queue_flush_sync returned; if it did not run,
+ * it runs here first). GH_OK: every
  * record of the batch is durable and deliverable: acknowledge them.
  * Errors: GH_ERR_NOSPACE, GH_ERR_IO: a sync (or the cursor write) failed;
  * none of the batch may be acknowledged; a class whose sync failed has its

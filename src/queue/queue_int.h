@@ -84,6 +84,7 @@ struct gh_queue_flush {
     struct qpos cursor_pos[GH_QUEUE_PRIORITIES];
     int cursor_fail[CURSOR_STEPS];
     int cursor_err;
+    bool synced; /* gh_queue_flush_sync ran */
 };
 
 struct gh_queue {

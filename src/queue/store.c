@@ -373,9 +373,12 @@ void delete_acked(struct gh_queue *q, const struct qpos durable[GH_QUEUE_PRIORIT
             struct qseg *s = &c->segs[0];
             bool last = c->nsegs == 1;
             bool before = s->id < cur.seg || (s->id == cur.seg && cur.off >= s->size);
-            /* The segment being appended to goes only when nothing waits
-             * to be written to it; a new one is created on demand. */
-            if (!before || (last && c->wlen)) break;
+            /* The segment open for appending stays (with its acked bytes,
+             * at most segment_bytes) so that the next batch can go into it
+             * without creating a segment: the gateway's commit then stays
+             * off its loop. It goes once sealed and acked. A last segment
+             * that is not open goes when nothing waits to be written. */
+            if (!before || (last && (c->wlen || c->wfd >= 0))) break;
             seg_remove(q, k, 0);
         }
     }
