@@ -23,13 +23,12 @@ struct gh_walsync;
  * when the sync for them failed (err = errno). */
 typedef void (*gh_walsync_done_fn)(void *arg, uint64_t gen, int err);
 
-/* Start the sync thread (a gh_worker); wal_path is the database's "-wal"
- * file, opened here. Errors: GH_ERR_NOMEM, GH_ERR_IO. */
+/* Start the thread; wal_path is the database's "-wal" file (opened by the
+ * thread at its first sync). Errors: GH_ERR_NOMEM, GH_ERR_IO. */
 GH_NODISCARD gh_err gh_walsync_new(struct event_base *base, const char *wal_path,
                                    gh_walsync_done_fn done, void *arg, struct gh_walsync **out);
 
-/* Make every commit up to gen (increasing) durable; done() follows, on
- * the loop (one report per sync, covering every generation up to it). */
+/* Make every commit up to gen (increasing) durable; done() follows. */
 void gh_walsync_request(struct gh_walsync *w, uint64_t gen);
 
 /* Stop the thread after its current sync, then sync once more here and call

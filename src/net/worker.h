@@ -2,7 +2,10 @@
  * event loop.
  *
  * For calls that must not stall a loop serving thousands of connections:
- * the fdatasync of a group commit (the hub's WAL, the gateway's queue).
+ * the fdatasync of the gateway's queue commit, whose next batch is written
+ * on the loop anyway. (The hub's WAL sync keeps a thread of its own,
+ * hub/walsync.c: it starts the next sync as soon as one ends, without this
+ * round trip through the loop, which measurably cost end-to-end latency.)
  * The loop submits a job; the thread runs it; the loop's done callback gets
  * it back, in the loop's thread, once it has finished. At most one job is
  * in flight: a caller that has more work batches it into the next job.
