@@ -31,7 +31,11 @@ struct event_base;
 struct gh_tls_server;
 struct gh_listener;
 
-#define GH_LISTENER_BACKLOG_DEFAULT 511
+/* Connections the kernel completes and holds while the listener is paused
+ * (Linux clamps it to net.core.somaxconn, 4096 by default since 5.4). A
+ * reconnect storm larger than the backlog gets SYNs dropped, and the
+ * clients retry after 1, 3, 7, 15 s: held, they wait only for a turn. */
+#define GH_LISTENER_BACKLOG_DEFAULT 4096
 #define GH_LISTENER_MAX_CONNS_DEFAULT 10000u
 #define GH_LISTENER_MAX_HANDSHAKES_DEFAULT 256u
 #define GH_LISTENER_ACCEPT_BATCH_DEFAULT 32u
