@@ -8,8 +8,11 @@
  *   BrokeredEndpoint  counted as unserved (no modules are hosted).
  * A QoS 1 message is acknowledged to its child after the group commit: one
  * queue commit (one fdatasync per touched segment) and one fsync per
- * written file for everything read in this loop iteration. A PUBACK from
- * the gateway therefore means the message is on disk. */
+ * written file for everything read since the last commit. The queue's
+ * fdatasyncs (and cursor writes) run on a sync thread (gh_queue_flush_* on
+ * a gh_worker) while the loop reads the next batch; one flush is in flight
+ * at a time, and its children are answered at the commit after it ends. A
+ * PUBACK from the gateway therefore means the message is on disk. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
