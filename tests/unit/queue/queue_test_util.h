@@ -95,6 +95,39 @@ static inline unsigned qt_num(struct gh_slice p)
     return v;
 }
 
+/* Open the queue in t's directory with t's options. */
+static inline struct gh_queue *qt_open(struct qt *t)
+{
+    struct gh_queue *q = NULL;
+    assert_int_equal(gh_queue_open(t->dir, &t->opt, &q), GH_OK);
+    assert_non_null(q);
+    return q;
+}
+
+/* Append record number n of class prio (time to live ttl ms, 0 = never)
+ * with a len-byte payload; returns its sequence number. */
+static inline uint64_t qt_put(struct gh_queue *q, unsigned prio, uint64_t ttl, unsigned n,
+                              size_t len)
+{
+    char buf[1024];
+    uint64_t seq = 0;
+    assert_int_equal(gh_queue_append(q, prio, ttl, qt_payload(buf, len, n), &seq), GH_OK);
+    return seq;
+}
+
+/* Next message's number (payload) or -1 when nothing is deliverable; *seq
+ * (may be NULL) its sequence number, 0 when none. */
+static inline long qt_take(struct gh_queue *q, uint64_t *seq)
+{
+    if (seq) *seq = 0;
+    struct gh_queue_msg m;
+    bool have = true;
+    assert_int_equal(gh_queue_next(q, &m, &have), GH_OK);
+    if (!have) return -1;
+    if (seq) *seq = m.seq;
+    return (long)qt_num(m.payload);
+}
+
 /* Path of the only segment file of class cls (first found), or "" . */
 static inline void qt_segment(const struct qt *t, unsigned cls, char *out, size_t cap)
 {

@@ -19,38 +19,16 @@
 /* A value begin must overwrite (with NULL on every path but a flush). */
 #define NOT_SET ((struct gh_queue_flush *)(uintptr_t)1)
 
-static struct gh_queue *open_q(struct qt *t)
-{
-    struct gh_queue *q = NULL;
-    assert_int_equal(gh_queue_open(t->dir, &t->opt, &q), GH_OK);
-    assert_non_null(q);
-    return q;
-}
-
 /* Append record number n of class prio with a len-byte payload. */
 static uint64_t put(struct gh_queue *q, unsigned prio, unsigned n, size_t len)
 {
-    char buf[1024];
-    uint64_t seq = 0;
-    assert_int_equal(gh_queue_append(q, prio, 0, qt_payload(buf, len, n), &seq), GH_OK);
-    return seq;
-}
-
-/* Next message's number (payload) or -1 when nothing is deliverable. */
-static long take(struct gh_queue *q, uint64_t *seq)
-{
-    struct gh_queue_msg m;
-    bool have = true;
-    assert_int_equal(gh_queue_next(q, &m, &have), GH_OK);
-    if (!have) return -1;
-    if (seq) *seq = m.seq;
-    return (long)qt_num(m.payload);
+    return qt_put(q, prio, 0, n, len);
 }
 
 static void take_ack(struct gh_queue *q, long want)
 {
-    uint64_t seq;
-    assert_int_equal(take(q, &seq), want);
+    uint64_t seq = 0;
+    assert_int_equal(qt_take(q, &seq), want);
     assert_int_equal(gh_queue_ack(q, seq), GH_OK);
 }
 
@@ -58,7 +36,7 @@ static void take_ack(struct gh_queue *q, long want)
 static void expect(struct gh_queue *q, const long *want, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        long got = take(q, NULL);
+        long got = qt_take(q, NULL);
         if (got != want[i]) fail_msg("delivery %zu: got %ld, want %ld", i, got, want[i]);
     }
 }
@@ -135,8 +113,8 @@ static struct qt *crash_image(const struct qt *t)
 static long first_after_crash(const struct qt *t)
 {
     struct qt *c = crash_image(t);
-    struct gh_queue *q = open_q(c);
-    long n = take(q, NULL);
+    struct gh_queue *q = qt_open(c);
+    long n = qt_take(q, NULL);
     gh_queue_close(q);
     qt_free(c);
     return n;
@@ -147,7 +125,7 @@ static void test_deliverable_after_end(void **state)
 {
     (void)state;
     struct qt *t = qt_new();
-    struct gh_queue *q = open_q(t);
+    struct gh_queue *q = qt_open(t);
     put(q, 2, 0, 16);
     assert_int_equal(gh_queue_commit(q), GH_OK); /* creates the segment */
     take_ack(q, 0);
@@ -189,7 +167,7 @@ static void test_appends_during_flight(void **state)
 {
     (void)state;
     struct qt *t = qt_new();
-    struct gh_queue *q = open_q(t);
+    struct gh_queue *q = qt_open(t);
     put(q, 0, 0, 32);
     assert_int_equal(gh_queue_commit(q), GH_OK);
     take_ack(q, 0);
@@ -206,7 +184,7 @@ static void test_appends_during_flight(void **state)
     assert_int_equal(stats(q).committed, 6);
     EXPECT(q, 4, 5, -1);
     gh_queue_close(q);
-    q = open_q(t);
+    q = qt_open(t);
     EXPECT(q, 1, 2, 3, 4, 5, -1);
     gh_queue_close(q);
     qt_free(t);
@@ -217,7 +195,7 @@ static void test_conflicts_in_flight(void **state)
 {
     (void)state;
     struct qt *t = qt_new();
-    struct gh_queue *q = open_q(t);
+    struct gh_queue *q = qt_open(t);
     assert_int_equal(gh_queue_flush_end(q), GH_ERR_ARG);
     for (unsigned i = 0; i < 3; i++) put(q, 0, i, 32);
     assert_int_equal(gh_queue_commit(q), GH_OK);
@@ -228,8 +206,8 @@ static void test_conflicts_in_flight(void **state)
     begin_fails(q, GH_ERR_CONFLICT);
     /* Committed records are delivered, acked and nacked meanwhile. */
     take_ack(q, 0);
-    uint64_t s1;
-    assert_int_equal(take(q, &s1), 1);
+    uint64_t s1 = 0;
+    assert_int_equal(qt_take(q, &s1), 1);
     assert_int_equal(gh_queue_nack(q, s1), GH_OK);
     take_ack(q, 1);
     assert_int_equal(stats(q).depth_msgs, 1);
@@ -253,7 +231,7 @@ static void test_nothing_to_flush(void **state)
 {
     (void)state;
     struct qt *t = qt_new();
-    struct gh_queue *q = open_q(t);
+    struct gh_queue *q = qt_open(t);
     begin_fails(q, GH_OK);
     put(q, 0, 0, 32);
     assert_int_equal(gh_queue_commit(q), GH_OK);
@@ -280,7 +258,7 @@ static void test_needs_segment(void **state)
     (void)state;
     struct qt *t = qt_new();
     t->opt.segment_bytes = 4096;
-    struct gh_queue *q = open_q(t);
+    struct gh_queue *q = qt_open(t);
     const size_t rec = gh_queue_record_size(100);
     /* No segment yet. */
     put(q, 0, 0, 100);
@@ -301,7 +279,7 @@ static void test_needs_segment(void **state)
     /* One more record does not fit. */
     put(q, 0, k + 1, 100);
     begin_fails(q, GH_ERR_NOBUFS);
-    for (unsigned i = 1; i <= k; i++) assert_int_equal(take(q, NULL), (long)i);
+    for (unsigned i = 1; i <= k; i++) assert_int_equal(qt_take(q, NULL), (long)i);
     EXPECT(q, -1);
     assert_int_equal(gh_queue_commit(q), GH_OK);
     assert_int_equal(qt_count_segments(t), 2);
@@ -311,8 +289,8 @@ static void test_needs_segment(void **state)
     assert_int_equal(flush(q), GH_OK);
     EXPECT(q, (long)k + 2, -1);
     gh_queue_close(q);
-    q = open_q(t);
-    for (unsigned i = 0; i <= k + 2; i++) assert_int_equal(take(q, NULL), (long)i);
+    q = qt_open(t);
+    for (unsigned i = 0; i <= k + 2; i++) assert_int_equal(qt_take(q, NULL), (long)i);
     EXPECT(q, -1);
     gh_queue_close(q);
     qt_free(t);
@@ -324,7 +302,7 @@ static void test_sync_fails(void **state)
 {
     (void)state;
     struct qt *t = qt_new();
-    struct gh_queue *q = open_q(t);
+    struct gh_queue *q = qt_open(t);
     for (unsigned i = 0; i < 3; i++) put(q, 0, i, 64);
     assert_int_equal(gh_queue_commit(q), GH_OK);
     char path[512];
@@ -349,7 +327,7 @@ static void test_sync_fails(void **state)
     assert_int_equal(qt_count_segments(t), 2);
     EXPECT(q, 5, 6, -1);
     gh_queue_close(q);
-    q = open_q(t);
+    q = qt_open(t);
     EXPECT(q, 0, 1, 2, 5, 6, -1);
     struct gh_queue_stats s = stats(q);
     assert_int_equal(s.torn + s.corrupt, 0);
@@ -362,7 +340,7 @@ static void test_sync_fails_one_class(void **state)
 {
     (void)state;
     struct qt *t = qt_new();
-    struct gh_queue *q = open_q(t);
+    struct gh_queue *q = qt_open(t);
     put(q, 1, 10, 32);
     put(q, 4, 40, 32);
     assert_int_equal(gh_queue_commit(q), GH_OK);
@@ -378,7 +356,7 @@ static void test_sync_fails_one_class(void **state)
     assert_int_equal(qt_file_size(path4), size4);
     EXPECT(q, 10, 11, 12, 40, -1);
     gh_queue_close(q);
-    q = open_q(t);
+    q = qt_open(t);
     EXPECT(q, 10, 11, 12, 40, -1);
     gh_queue_close(q);
     qt_free(t);
@@ -389,7 +367,7 @@ static void test_sync_fails_one_class(void **state)
 static void fail_begin_write(int after)
 {
     struct qt *t = qt_new();
-    struct gh_queue *q = open_q(t);
+    struct gh_queue *q = qt_open(t);
     put(q, 0, 0, 64);
     put(q, 0, 1, 64);
     put(q, 3, 30, 64);
@@ -415,7 +393,7 @@ static void fail_begin_write(int after)
     assert_int_equal(stats(q).committed, 4);
     EXPECT(q, 4, -1);
     gh_queue_close(q);
-    q = open_q(t);
+    q = qt_open(t);
     EXPECT(q, 0, 1, 4, 30, -1);
     struct gh_queue_stats s = stats(q);
     assert_int_equal(s.torn + s.corrupt, 0);
@@ -437,7 +415,7 @@ static void test_cursor(void **state)
     (void)state;
     struct qt *t = qt_new();
     t->opt.cursor_acks = 2;
-    struct gh_queue *q = open_q(t);
+    struct gh_queue *q = qt_open(t);
     for (unsigned i = 1; i <= 6; i++) put(q, 0, i, 32);
     assert_int_equal(gh_queue_commit(q), GH_OK);
     take_ack(q, 1);
@@ -472,7 +450,7 @@ static void test_cursor(void **state)
     assert_int_equal(qt_count_segments(t), 1);
     assert_int_equal(first_after_crash(t), -1);
     gh_queue_close(q);
-    q = open_q(t);
+    q = qt_open(t);
     EXPECT(q, -1);
     gh_queue_close(q);
     qt_free(t);
@@ -497,7 +475,7 @@ static void test_sync_on_thread(void **state)
 {
     (void)state;
     struct qt *t = qt_new();
-    struct gh_queue *q = open_q(t);
+    struct gh_queue *q = qt_open(t);
     put(q, 0, 0, 32);
     put(q, 0, 1, 32);
     assert_int_equal(gh_queue_commit(q), GH_OK);
@@ -511,7 +489,7 @@ static void test_sync_on_thread(void **state)
     assert_int_equal(pthread_join(th, NULL), 0);
     assert_false(pthread_equal(j.ran_on, pthread_self()));
     assert_int_equal(gh_queue_flush_end(q), GH_OK);
-    for (long i = 1; i < 50; i++) assert_int_equal(take(q, NULL), i);
+    for (long i = 1; i < 50; i++) assert_int_equal(qt_take(q, NULL), i);
     EXPECT(q, -1);
     assert_int_equal(flush(q), GH_OK);
     EXPECT(q, 50, -1);
@@ -525,7 +503,7 @@ static void test_durable_after_end(void **state)
 {
     (void)state;
     struct qt *t = qt_new();
-    struct gh_queue *q = open_q(t);
+    struct gh_queue *q = qt_open(t);
     put(q, 0, 0, 32);
     assert_int_equal(gh_queue_commit(q), GH_OK);
     for (unsigned i = 1; i <= 3; i++) put(q, 0, i, 32);
@@ -533,10 +511,10 @@ static void test_durable_after_end(void **state)
     put(q, 0, 4, 32); /* never committed: lost at close */
     struct qt *c = crash_image(t);
     gh_queue_close(q);
-    q = open_q(t);
+    q = qt_open(t);
     EXPECT(q, 0, 1, 2, 3, -1);
     gh_queue_close(q);
-    q = open_q(c);
+    q = qt_open(c);
     EXPECT(q, 0, 1, 2, 3, -1);
     gh_queue_close(q);
     qt_free(c);
