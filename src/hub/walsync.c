@@ -1,4 +1,5 @@
 /* The WAL sync thread (see walsync.h). */
+#define _GNU_SOURCE /* pipe2 */
 #include "hub/walsync.h"
 
 #include <errno.h>
@@ -33,13 +34,6 @@ struct gh_walsync {
     gh_walsync_done_fn done;
     void *arg;
 };
-
-static bool nonblocking(int fd)
-{
-    int fl = fcntl(fd, F_GETFL);
-    return fl >= 0 && fcntl(fd, F_SETFL, fl | O_NONBLOCK) == 0 &&
-           fcntl(fd, F_SETFD, FD_CLOEXEC) == 0;
-}
 
 static int sync_once(int fd)
 {
@@ -120,7 +114,7 @@ gh_err gh_walsync_new(struct event_base *base, const char *wal_path, gh_walsync_
     if (w->fd < 0) {
         gh_log_error("hub.walsync", "path=%s err=\"%s\"", wal_path, strerror(errno));
         rc = GH_ERR_IO;
-    } else if (pipe(w->pipe) != 0 || !nonblocking(w->pipe[0]) || !nonblocking(w->pipe[1])) {
+    } else if (pipe2(w->pipe, O_NONBLOCK | O_CLOEXEC) != 0) {
         rc = GH_ERR_IO;
     } else if ((w->ev = event_new(base, w->pipe[0], EV_READ | EV_PERSIST, on_notify, w)) == NULL ||
                event_add(w->ev, NULL) != 0) {

@@ -1,4 +1,5 @@
 /* The helper thread of gh_worker (see worker.h). */
+#define _GNU_SOURCE /* pipe2 */
 #include "net/worker.h"
 
 #include <fcntl.h>
@@ -24,13 +25,6 @@ struct gh_worker {
     gh_worker_done_fn done;
     void *arg;
 };
-
-static bool nonblocking(int fd)
-{
-    int fl = fcntl(fd, F_GETFL);
-    return fl >= 0 && fcntl(fd, F_SETFL, fl | O_NONBLOCK) == 0 &&
-           fcntl(fd, F_SETFD, FD_CLOEXEC) == 0;
-}
 
 static void *thread_main(void *p)
 {
@@ -97,7 +91,7 @@ gh_err gh_worker_new(struct event_base *base, gh_worker_done_fn done, void *arg,
         return GH_ERR_NOMEM;
     }
     gh_err rc = GH_OK;
-    if (pipe(w->pipe) != 0 || !nonblocking(w->pipe[0]) || !nonblocking(w->pipe[1]))
+    if (pipe2(w->pipe, O_NONBLOCK | O_CLOEXEC) != 0)
         rc = GH_ERR_IO;
     else if ((w->ev = event_new(base, w->pipe[0], EV_READ | EV_PERSIST, on_notify, w)) == NULL ||
              event_add(w->ev, NULL) != 0)
