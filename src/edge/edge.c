@@ -143,6 +143,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     int64_t now = gh_edge_now_ms();
     gh_edge_children_tick(e, now);
     gh_edge_sync_tick(e, now);
+    gh_edge_store_tick(e);
     if (now - e->cert_checked_ms >= EDGE_CERT_CHECK_MS) {
         e->cert_checked_ms = now;
         cert_check(e, false);

@@ -230,6 +230,9 @@ GH_NODISCARD gh_err gh_edge_routes_load(struct gh_edge *e, const struct gh_edge_
                                         char *err, size_t errlen);
 /* Send stored messages while the link's window has room. */
 void gh_edge_pump(struct gh_edge *e);
+/* Once a second: a commit, so that the queue's cursor is written within
+ * its interval after the last upstream ack even when traffic stops. */
+void gh_edge_store_tick(struct gh_edge *e);
 /* Link outcome of a stored message (cookie from the pump). */
 void gh_edge_msg_acked(struct gh_edge *e, uint64_t cookie);
 void gh_edge_msg_unacked(struct gh_edge *e, uint64_t cookie);

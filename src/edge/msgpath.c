@@ -418,6 +418,11 @@ static void flight_wait(struct gh_edge *e)
     if (e->flush) gh_worker_wait(e->syncer);
 }
 
+void gh_edge_store_tick(struct gh_edge *e)
+{
+    if (e->queue && e->commit_ev) schedule_commit(e);
+}
+
 void gh_edge_queue_forget(struct gh_edge *e, struct gh_edge_child *ch)
 {
     for (size_t i = 0; i < e->npending; i++)

@@ -120,6 +120,13 @@ gh_err gh_queue_append(struct gh_queue *q, unsigned priority, uint64_t ttl_ms,
     GH_ENSURE(payload.len <= GH_QUEUE_PAYLOAD_MAX, GH_ERR_TOO_LARGE);
     size_t n = gh_queue_record_size(payload.len);
     if (q->disk_bytes + q->pending_bytes + n > q->max_bytes) {
+        /* Before refusing: make the acks durable (unless a flush is writing
+         * the cursor), which deletes the acked sealed segments, and free
+         * acked segments still open for appending. */
+        if (q->cursor_dirty && !(q->flushing && q->flush.cursor)) (void)cursor_write(q);
+        delete_acked(q, q->durable, true);
+    }
+    if (q->disk_bytes + q->pending_bytes + n > q->max_bytes) {
         q->st.refused++;
         GH_BAIL(GH_ERR_NOSPACE);
     }

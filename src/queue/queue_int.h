@@ -105,7 +105,8 @@ struct gh_queue {
     uint32_t ring_total;    /* flight entries over all classes */
     bool dir_dirty;         /* a segment was created since the last dir fsync */
     bool cursor_dirty;
-    bool flushing; /* flush handed out, not yet ended */
+    bool flushing;                            /* flush handed out, not yet ended */
+    struct qpos durable[GH_QUEUE_PRIORITIES]; /* the cursor file's positions */
     struct gh_queue_flush flush;
     uint64_t acks_since_cursor;
     uint64_t cursor_written_ms;
@@ -160,8 +161,11 @@ gh_err read_at(struct gh_queue *q, unsigned cls, size_t i, uint64_t off, enum rd
 
 /* The first unacknowledged position of a class. */
 struct qpos class_cursor(const struct qclass *c);
-/* Delete segments wholly before the durable cursor positions. */
-void delete_acked(struct gh_queue *q, const struct qpos durable[GH_QUEUE_PRIORITIES]);
+/* Delete segments wholly before the durable cursor positions (and
+ * remember them in q->durable); the segment open for appending only if
+ * open_too. */
+void delete_acked(struct gh_queue *q, const struct qpos durable[GH_QUEUE_PRIORITIES],
+                  bool open_too);
 
 /* ---- recover.c ---- */
 gh_err q_recover(struct gh_queue *q);

@@ -273,7 +273,7 @@ gh_err q_recover(struct gh_queue *q)
     q->next_seg = cf.next_seg > max_seg + 1 ? cf.next_seg : max_seg + 1;
     struct qpos cur[GH_QUEUE_PRIORITIES];
     for (unsigned k = 0; k < GH_QUEUE_PRIORITIES; k++) cur[k] = class_cursor(&q->cls[k]);
-    delete_acked(q, cur);
+    delete_acked(q, cur, false);
     gh_log_info("queue.open", "dir=%s messages=%llu bytes=%llu corrupt=%llu torn=%llu", q->dir,
                 (unsigned long long)msgs, (unsigned long long)q->disk_bytes,
                 (unsigned long long)q->st.corrupt, (unsigned long long)q->st.torn);

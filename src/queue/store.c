@@ -341,7 +341,7 @@ void cursor_stored(struct gh_queue *q, int e, const struct qpos pos[GH_QUEUE_PRI
         gh_log_error("queue.cursor.write", "dir=%s err=%s", q->dir, gh_err_str(q_errno(e)));
         return;
     }
-    delete_acked(q, pos);
+    delete_acked(q, pos, false);
 }
 
 gh_err cursor_write(struct gh_queue *q)
@@ -364,21 +364,22 @@ void cursor_taken(struct gh_queue *q)
     q->cursor_written_ms = q_now(q);
 }
 
-void delete_acked(struct gh_queue *q, const struct qpos durable[GH_QUEUE_PRIORITIES])
+void delete_acked(struct gh_queue *q, const struct qpos durable[GH_QUEUE_PRIORITIES], bool open_too)
 {
     for (unsigned k = 0; k < GH_QUEUE_PRIORITIES; k++) {
         struct qclass *c = &q->cls[k];
         struct qpos cur = durable[k];
+        q->durable[k] = cur;
         while (c->nsegs) {
             struct qseg *s = &c->segs[0];
             bool last = c->nsegs == 1;
             bool before = s->id < cur.seg || (s->id == cur.seg && cur.off >= s->size);
-            /* The segment open for appending stays (with its acked bytes,
-             * at most segment_bytes) so that the next batch can go into it
-             * without creating a segment: the gateway's commit then stays
-             * off its loop. It goes once sealed and acked. A last segment
-             * that is not open goes when nothing waits to be written. */
-            if (!before || (last && (c->wlen || c->wfd >= 0))) break;
+            /* The segment open for appending stays (with its acked bytes)
+             * so that the next batch can go into it without creating a
+             * segment: the gateway's commit then stays off its loop. It
+             * goes once sealed and acked, or (open_too) when the cap needs
+             * its space. Never while records wait to be written to it. */
+            if (!before || (last && (c->wlen || (c->wfd >= 0 && !open_too)))) break;
             seg_remove(q, k, 0);
         }
     }

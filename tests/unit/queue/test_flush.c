@@ -521,6 +521,43 @@ static void test_durable_after_end(void **state)
     qt_free(t);
 }
 
+/* The segment open for appending is kept when fully acked, but not at the
+ * cost of the cap: a queue drained after it filled up has room again (the
+ * cursor is made durable first, so the acks cannot be lost). */
+static void test_cap_after_drain(void **state)
+{
+    (void)state;
+    struct qt *t = qt_new();
+    t->opt.max_bytes = 64 * 1024; /* one segment (default 8 MiB) holds it all */
+    struct gh_queue *q = qt_open(t);
+    assert_int_equal(gh_queue_commit(q), GH_OK);
+    unsigned n = 0;
+    char buf[256];
+    gh_err rc;
+    while ((rc = gh_queue_append(q, 0, 0, qt_payload(buf, 200, n), NULL)) == GH_OK) {
+        n++;
+        if (n == 1) assert_int_equal(gh_queue_commit(q), GH_OK); /* the open segment */
+        if (n % 16 == 0) assert_int_equal(flush(q), GH_OK);
+    }
+    assert_int_equal(rc, GH_ERR_NOSPACE);
+    assert_int_equal(gh_queue_commit(q), GH_OK); /* the rest, if any */
+    assert_int_equal(qt_count_segments(t), 1);
+    for (unsigned i = 0; i < n; i++) take_ack(q, (long)i);
+    /* Full: the cursor is written, the acked open segment goes, the record
+     * is taken. */
+    assert_int_equal(put(q, 0, n, 200), (uint64_t)n + 1u);
+    assert_int_equal(qt_count_segments(t), 0);
+    assert_int_equal(gh_queue_commit(q), GH_OK); /* a new segment */
+    assert_int_equal(qt_count_segments(t), 1);
+    assert_int_equal(qt_take(q, NULL), (long)n);
+    struct gh_queue_stats st;
+    assert_int_equal(gh_queue_stats(q, &st), GH_OK);
+    assert_true(st.disk_bytes < 1024);
+    assert_int_equal(first_after_crash(t), (long)n); /* the acks were durable */
+    gh_queue_close(q);
+    qt_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -535,6 +572,7 @@ int main(void)
         cmocka_unit_test(test_cursor),
         cmocka_unit_test(test_sync_on_thread),
         cmocka_unit_test(test_durable_after_end),
+        cmocka_unit_test(test_cap_after_drain),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

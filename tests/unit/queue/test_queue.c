@@ -239,11 +239,17 @@ static void test_cap(void **state)
         assert_int_equal(qt_take(q, &s), (long)i);
         assert_int_equal(gh_queue_ack(q, s), GH_OK);
     }
-    assert_int_equal(gh_queue_append(q, 0, 0, qt_payload(buf, 200, 0), NULL), GH_ERR_NOSPACE);
-    /* Once the cursor is written, acked segments go and space returns. */
-    assert_int_equal(gh_queue_sync_cursor(q), GH_OK);
+    /* At the cap the queue first writes the cursor: the acked segments go
+     * and space returns. */
+    assert_int_equal(gh_queue_append(q, 0, 0, qt_payload(buf, 200, n), NULL), GH_OK);
     assert_int_equal(qt_count_segments(t), 0);
-    assert_int_equal(gh_queue_append(q, 0, 0, qt_payload(buf, 200, 0), NULL), GH_OK);
+    assert_int_equal(gh_queue_commit(q), GH_OK);
+    assert_int_equal(qt_count_segments(t), 1);
+    gh_queue_close(q);
+    /* The acks were durable: only the new record is left. */
+    q = qt_open(t);
+    assert_int_equal(qt_take(q, NULL), (long)n);
+    assert_int_equal(qt_take(q, NULL), -1);
     gh_queue_close(q);
     qt_free(t);
 }
