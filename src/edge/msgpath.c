@@ -334,7 +334,8 @@ static void settle(struct gh_edge *e, size_t n, gh_err rc)
     }
     if (rc != GH_OK) gh_log_error("edge.store.commit", "err=%s pending=%zu", gh_err_str(rc), n);
     /* Closing a child may have forgotten entries, never removed them. */
-    memmove(e->pending, e->pending + n, (e->npending - n) * sizeof *e->pending);
+    if (n < e->npending)
+        memmove(e->pending, e->pending + n, (e->npending - n) * sizeof *e->pending);
     e->npending -= n;
 }
 

@@ -162,9 +162,11 @@ edge_hup() {
 # edge_metric NAME: the value of the sample NAME (with its labels, exactly as
 # exposed, e.g. 'gatehouse_edge_identity_syncs_total{outcome="ok"}'); empty
 # when the endpoint does not answer or has no such sample.
+# Never fails (set -e, pipefail): awk reads to the end, since a reader that
+# stops early makes curl fail with a write error (exit 23).
 edge_metric() {
-  curl -s --max-time 5 "http://$EDGE_ADDR:$EDGE_METRICS_PORT/metrics" 2>/dev/null |
-    awk -v n="$1" '$1 == n { print $2; exit }'
+  { curl -s --max-time 5 "http://$EDGE_ADDR:$EDGE_METRICS_PORT/metrics" 2>/dev/null || true; } |
+    awk -v n="$1" '$1 == n && !seen { print $2; seen = 1 }'
 }
 
 # edge_wait_sync [N] [SECONDS]: until the gateway counted more than N
