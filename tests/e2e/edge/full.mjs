@@ -204,7 +204,14 @@ await step('after draining, d1 publishes again and it arrives', async () => {
     return l.find((x) => bodyText(x) === body(N + 2));
   }, 10000, `message ${N + 2} at the hub`);
   check(`message ${N + 2} arrived at the hub`, !!got);
-  const m = await metrics();
+  // The hub stores it before its PUBACK reaches the gateway: wait for that.
+  let m = await metrics();
+  try {
+    await waitFor(async () => {
+      m = await metrics();
+      return metric(m, QUEUED) === 0;
+    }, 10000, `${QUEUED} = 0`, 100);
+  } catch { /* reported below */ }
   checkEq(`${QUEUED} after it`, metric(m, QUEUED), 0);
   // The drained segment made room for it: only the new one is on disk.
   check(`space freed: ${DISK} (${metric(m, DISK)}) <= max_size / 2`, metric(m, DISK) <= CAP / 2);
