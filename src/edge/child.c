@@ -299,10 +299,10 @@ static void handle_publish(struct gh_edge_child *ch, const struct gh_mqtt_publis
             /* Refuse rather than drop what was acknowledged: no PUBACK; the
              * device keeps the message and resends it after reconnecting. */
             gh_log_warn("edge.store.full", "device=%s", ch->device_id);
-            gh_edge_child_close(ch, "message store full (store_and_forward.max_size)");
+            gh_edge_child_refuse(ch, "message store full (store_and_forward.max_size)");
         } else if (rc != GH_OK) {
             gh_log_error("edge.route", "device=%s err=%s", ch->device_id, gh_err_str(rc));
-            gh_edge_child_close(ch, "message could not be stored");
+            gh_edge_child_refuse(ch, "message could not be stored");
         }
         return; /* PUBACK after the group commit */
     case GH_IOTHUB_TOPIC_TWIN_GET:
@@ -473,8 +473,9 @@ static void handle_packet(struct gh_edge_child *ch, const struct gh_mqtt_packet 
 static void on_read(struct gh_conn *c, void *user)
 {
     struct gh_edge_child *ch = user;
-    /* in_subq: its subscriptions wait for room on the link (link.c). */
-    while (!ch->closing && !ch->in_subq) {
+    /* in_subq: its subscriptions wait for room on the link (link.c);
+     * close_after: refused, closed once its pending messages are answered. */
+    while (!ch->closing && !ch->in_subq && !ch->close_after) {
         size_t avail = gh_conn_input_len(c);
         if (avail <= ch->fed) return;
         struct gh_slice in;
@@ -563,6 +564,20 @@ void gh_edge_child_close(struct gh_edge_child *ch, const char *why)
         gh_log_info("edge.session.close", "device=%s peer=%s reason=\"%s\"", ch->device_id,
                     gh_conn_peer_addr(ch->conn), why);
     gh_conn_close(ch->conn);
+}
+
+void gh_edge_child_refuse(struct gh_edge_child *ch, const char *why)
+{
+    if (ch->unsettled == 0)
+        gh_edge_child_close(ch, why);
+    else if (!ch->close_after)
+        ch->close_after = why;
+}
+
+void gh_edge_child_settled(struct gh_edge_child *ch)
+{
+    if (ch->unsettled > 0) ch->unsettled--;
+    if (ch->close_after && ch->unsettled == 0) gh_edge_child_close(ch, ch->close_after);
 }
 
 void gh_edge_child_accept(struct gh_edge *e, struct gh_conn *c)

@@ -51,6 +51,11 @@ struct gh_edge_child {
     bool authenticated;
     bool closing;
     bool clean_session;
+    /* Its QoS 1 messages in e->pending (waiting for the group commit), and,
+     * once a message was refused, the reason to close with when they are
+     * answered (nothing more is read meanwhile): see gh_edge_child_refuse. */
+    uint32_t unsettled;
+    const char *close_after;
     char device_id[GH_IDENTITY_ID_MAX + 1];
     const char *auth_type;
     char model_id[GH_IDENTITY_MODEL_ID_MAX + 1];
@@ -186,6 +191,12 @@ int64_t gh_edge_now_ms(void);
 void gh_edge_child_accept(struct gh_edge *e, struct gh_conn *c);
 struct gh_edge_child *gh_edge_child_find(struct gh_edge *e, const char *device_id);
 void gh_edge_child_close(struct gh_edge_child *ch, const char *why);
+/* A message of the child was refused (no PUBACK): read nothing more from it
+ * and close it once its messages already in the group commit are answered
+ * (gh_edge_child_settled), so that those get their PUBACK. why: a literal. */
+void gh_edge_child_refuse(struct gh_edge_child *ch, const char *why);
+/* One of the child's pending QoS 1 messages was answered (msgpath.c). */
+void gh_edge_child_settled(struct gh_edge_child *ch);
 void gh_edge_children_tick(struct gh_edge *e, int64_t now_ms);
 void gh_edge_children_close_all(struct gh_edge *e);
 /* Deliver a hub frame for this child (topic without the prefix). */

@@ -314,6 +314,7 @@ static gh_err add_pending(struct gh_edge *e, struct gh_edge_child *ch, uint16_t 
         e->pending_cap = cap;
     }
     e->pending[e->npending++] = (struct gh_edge_pending){ch, pid};
+    ch->unsettled++;
     schedule_commit(e);
     return GH_OK;
 }
@@ -326,6 +327,7 @@ static void settle(struct gh_edge *e, size_t n, gh_err rc)
         if (!ch) continue;
         if (rc == GH_OK) {
             gh_edge_child_acked(ch, e->pending[i].pid);
+            gh_edge_child_settled(ch); /* may close a refused child */
         } else {
             /* Not durable: no PUBACK; the child resends after reconnecting. */
             e->stats.msgs_refused++;

@@ -124,8 +124,8 @@ await step('the refusal is counted and logged; the queue is within its cap', asy
     q = queueFiles();
   } while ((metric(m, REFUSED) === 0 || metric(m, DISK) !== q.seg) && Date.now() < settleBy);
   check(`${REFUSED} > 0`, metric(m, REFUSED) > 0, metric(m, REFUSED));
-  check(`${QUEUED} (${metric(m, QUEUED)}) >= acknowledged (${acked.size})`, metric(m, QUEUED) >= acked.size);
-  check(`${QUEUED} (${metric(m, QUEUED)}) <= sent (${sent})`, metric(m, QUEUED) <= sent);
+  // Every stored message was acknowledged before the close (docs/edge.md).
+  checkEq(`${QUEUED} = acknowledged`, metric(m, QUEUED), acked.size);
   check(`${DISK} (${metric(m, DISK)}) <= max_size (${CAP})`, metric(m, DISK) <= CAP);
   // Near the cap: the next record (~150 bytes) did not fit.
   check(`${DISK} (${metric(m, DISK)}) is within 4 KiB of max_size`, metric(m, DISK) > CAP - 4096);
@@ -183,12 +183,12 @@ await step('hub back: the queue drains to 0 and every acknowledged message arriv
   const dups = [...seen.values()].filter((c) => c > 1).length;
   checkEq('duplicates at the hub', dups, 0);
   checkEq(`the message refused while full (${N + 1}) did not arrive`, refusedArrived, false);
+  // The messages read before the refused one were answered before the
+  // gateway closed d1's connection (docs/edge.md, "Full store"): whatever
+  // was stored was acknowledged, so nothing else arrives.
   const extra = [...seen.keys()].filter((n) => !acked.has(n));
-  // Stored but not acknowledged (the connection closed before the PUBACK)
-  // may arrive: at least once. None of them is past the refused one.
   console.log(`    ${arrived.length} at the hub: ${seen.size} distinct, ${extra.length} stored without PUBACK`);
-  check('no message after the first refused one arrived', extra.every((n) => n <= sent),
-    extra.slice(0, 5).join(','));
+  checkEq('messages stored without a PUBACK to d1', extra.length, 0);
   let inOrder = true;
   let last = 0;
   for (const msg of arrived) {
