@@ -39,8 +39,17 @@ await step('child connected; the certificate it saw', async () => {
   check('certificate names the gateway host', (first.san || '').includes(`DNS:${env('GH_GW_HOST')}`), first.san);
   const left = (Date.parse(first.notAfter) - Date.now()) / 86400000;
   check('certificate is valid for at most 1 day', left > 0 && left <= 1.01, `${first.notAfter}`);
+  // Whole days left, from the gateway's clock in whole seconds: 1 while the
+  // second of issue lasts (notAfter - now = 86400 s), 0 after it. Bracket
+  // the read with the clock on both sides.
+  const naS = Date.parse(first.notAfter) / 1000;
+  const daysAt = (ms) => Math.floor((naS - Math.floor(ms / 1000)) / 86400);
+  const hi = daysAt(Date.now());
   const m = await metrics();
-  checkEq('gatehouse_edge_server_cert_days_left is 0', counter(m, 'gatehouse_edge_server_cert_days_left'), 0);
+  const lo = daysAt(Date.now());
+  const dl = counter(m, 'gatehouse_edge_server_cert_days_left');
+  check(`gatehouse_edge_server_cert_days_left (${dl}) is the whole days to notAfter (${lo}..${hi})`,
+    dl >= lo && dl <= hi && hi <= 1, first.notAfter);
   accepted0 = counter(m, ACCEPTED);
   checkEq('children_accepted_total is 1', accepted0, 1);
   console.log(`    (serial before: ${first.serial})`);
