@@ -12,7 +12,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  ok, check, checkEq, step, finish, watchdog, waitFor, withTimeout, ctl, env, readTelemetry,
+  ok, check, checkEq, step, finish, watchdog, waitFor, withTimeout, delay, ctl, env, readTelemetry,
   bodyText, mqttProbe, mqttX509, publish, endProbe,
 } from '../lib/e2e.mjs';
 import { metrics } from './edge.mjs';
@@ -119,7 +119,7 @@ await step('the refusal is counted and logged; the queue is within its cap', asy
   let q = null;
   const settleBy = Date.now() + 10000;
   do {
-    if (m) await new Promise((r) => { setTimeout(r, 100); });
+    if (m) await delay(100);
     m = await metrics();
     q = queueFiles();
   } while ((metric(m, REFUSED) === 0 || metric(m, DISK) !== q.seg) && Date.now() < settleBy);
