@@ -124,15 +124,16 @@ gh_err gh_edge_identity_render(const struct gh_edge_identity *id, struct gh_writ
                   strcmp(id->source, GH_EDGE_SOURCE_MANUAL) == 0,
               GH_ERR_ARG);
     GH_ENSURE(id->provisioned_ms >= 0, GH_ERR_ARG);
-    char num[32];
+    char num[24]; /* any int64_t in decimal: at most 20 characters and the NUL */
     GH_GUARD(gh_writer_cstr(w, "{\"version\":1"));
     GH_GUARD(put_string(w, "source", id->source, true));
     GH_GUARD(put_string(w, "hub", id->hub, true));
     GH_GUARD(put_string(w, "deviceId", id->device_id, true));
     GH_GUARD(put_string(w, "auth", id->auth == GH_EDGE_AUTH_SAS ? "sas" : "x509", true));
     GH_GUARD(put_string(w, "key", id->key, true));
-    int n = snprintf(num, sizeof num, ",\"provisionedMs\":%lld", (long long)id->provisioned_ms);
+    int n = snprintf(num, sizeof num, "%lld", (long long)id->provisioned_ms);
     GH_ENSURE(n > 0 && (size_t)n < sizeof num, GH_ERR_INTERNAL);
+    GH_GUARD(gh_writer_cstr(w, ",\"provisionedMs\":"));
     GH_GUARD(gh_writer_cstr(w, num));
     GH_GUARD(put_string(w, "registrationId", id->registration_id, true));
     GH_GUARD(put_string(w, "idScope", id->id_scope, true));
